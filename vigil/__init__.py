@@ -1,0 +1,3 @@
+"""Vigil: an open-source trust & safety engine."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,29 @@
+"""Settings, from the environment (prefix ``VIGIL_``) or defaults that run on a laptop."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIGIL_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./var/vigil.db",
+        description="SQLAlchemy URL; SQLite by default, postgresql+psycopg://... for PostgreSQL",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="largest accepted request body")
+    max_batch_items: int = Field(default=1000, ge=1, le=10_000)
+    max_text_chars: int = Field(default=100_000, ge=1)
+    max_media_bytes: int = Field(default=4 * 1024 * 1024, ge=1, description="largest inline media item")
+
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    webhook_max_attempts: int = Field(default=10, ge=1)
+    webhook_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    webhook_poll_seconds: float = Field(default=0.5, gt=0)
+    webhook_deliver: bool = Field(default=True, description="run the delivery loop inside `vigil serve`")

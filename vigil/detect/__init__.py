@@ -1,0 +1,1 @@
+"""Detectors: each turns content into signals. See ``base.py`` for the protocol."""

@@ -1,0 +1,1 @@
+"""Hashing and hash matching of media."""

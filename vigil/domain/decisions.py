@@ -1,0 +1,252 @@
+"""Decisions: the verdict on a subject, and everything a statement of reasons will need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from vigil.domain.content import Subject, SubjectType
+from vigil.domain.jurisdictions import GLOBAL, TerritorialScope
+from vigil.domain.taxonomy import Category
+
+
+class Action(StrEnum):
+    REMOVE = "remove"
+    GEO_RESTRICT = "geo_restrict"
+    AGE_RESTRICT = "age_restrict"
+    LABEL = "label"
+    DEMOTE = "demote"
+    SUSPEND_ACCOUNT = "suspend_account"
+    BAN_CHANNEL = "ban_channel"
+    PRESERVE_EVIDENCE = "preserve_evidence"
+    REPORT_HOTLINE = "report_hotline"
+    NOTIFY_USER = "notify_user"
+
+
+# Restrictions of the content's visibility, most severe first. A content item has one visibility at
+# a time, so when several policies match, the most severe restriction wins and the milder ones are
+# dropped (a removed post is not also demoted).
+VISIBILITY_SEVERITY: tuple[Action, ...] = (
+    Action.REMOVE,
+    Action.GEO_RESTRICT,
+    Action.AGE_RESTRICT,
+    Action.DEMOTE,
+    Action.LABEL,
+)
+# Actions on other subjects or on Vigil's side: they do not compete with each other and are unioned.
+ACCOUNT_ACTIONS: frozenset[Action] = frozenset({Action.SUSPEND_ACCOUNT, Action.BAN_CHANNEL})
+ANCILLARY_ACTIONS: frozenset[Action] = frozenset(
+    {Action.PRESERVE_EVIDENCE, Action.REPORT_HOTLINE, Action.NOTIFY_USER}
+)
+# What the platform must carry out itself, so what travels in the enforcement webhook. Evidence
+# preservation and hotline reports are Vigil's own duties and never leave through the webhook.
+PLATFORM_ACTIONS: frozenset[Action] = frozenset(VISIBILITY_SEVERITY) | ACCOUNT_ACTIONS | {Action.NOTIFY_USER}
+
+
+class GroundType(StrEnum):
+    """Why content is restricted (DSA Art. 17(3)(d)-(e))."""
+
+    ILLEGAL_CONTENT = "illegal_content"
+    INCOMPATIBLE_CONTENT = "incompatible_content"  # with the platform's terms and conditions
+
+
+@dataclass(frozen=True, slots=True)
+class Ground:
+    """The ground of a decision: the law broken (``reference``) or the terms clause, and an explanation."""
+
+    type: GroundType
+    reference: str
+    explanation: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"type": self.type.value, "reference": self.reference, "explanation": self.explanation}
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> Ground:
+        return cls(GroundType(data["type"]), data["reference"], data["explanation"])
+
+
+class AutomatedDecision(StrEnum):
+    """How far a decision was taken by machine (the DSA database's ``automated_decision``)."""
+
+    FULLY = "fully"
+    PARTIALLY = "partially"
+    NOT_AUTOMATED = "not_automated"
+
+
+class Source(StrEnum):
+    """What brought the content to Vigil (maps onto the DSA ``source_type``)."""
+
+    VOLUNTARY = "voluntary"  # own-initiative detection on content the platform sent
+    NOTICE = "notice"  # a user's notice (DSA Art. 16)
+    TRUSTED_FLAGGER = "trusted_flagger"  # DSA Art. 22
+    AUTHORITY_ORDER = "authority_order"
+    REVIEWER = "reviewer"
+
+
+class PolicyMode(StrEnum):
+    """``enforce`` acts; ``shadow`` records what it would have done and acts on nothing."""
+
+    ENFORCE = "enforce"
+    SHADOW = "shadow"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRef:
+    """Which version of which policy contributed to a decision."""
+
+    id: str
+    version: int
+
+    def __str__(self) -> str:
+        return f"{self.id}@{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionContext:
+    """The circumstances of a decision that are not in the content itself."""
+
+    source: Source = Source.VOLUNTARY
+
+    def to_activation(self) -> dict[str, Any]:
+        """The ``context`` variable that policy conditions see."""
+        return {"source": self.source.value}
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyOutcome:
+    """What one matched policy asked for, before merging with the others."""
+
+    policy: PolicyRef
+    mode: PolicyMode
+    category: Category
+    ground: Ground
+    actions: frozenset[Action]
+    territorial_scope: TerritorialScope
+    review: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "policy": str(self.policy),
+            "mode": self.mode.value,
+            "category": self.category.value,
+            "ground": self.ground.to_json(),
+            "actions": sorted(a.value for a in self.actions),
+            "territorial_scope": self.territorial_scope.to_json(),
+            "review": self.review,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The verdict on a subject.
+
+    It carries what a statement of reasons needs: category (and further categories), ground,
+    territorial scope, whether detection and decision were automated, and the actions. A decision
+    with no actions and no review says that nothing is to be done.
+    """
+
+    subject: Subject
+    actions: frozenset[Action]
+    category: Category | None
+    additional_categories: tuple[Category, ...]
+    ground: Ground | None
+    territorial_scope: TerritorialScope
+    automated_detection: bool
+    automated_decision: AutomatedDecision
+    review_needed: bool
+    source: Source
+    policies: tuple[PolicyRef, ...]
+    shadow: tuple[PolicyOutcome, ...] = field(default_factory=tuple)
+
+    @property
+    def restricts(self) -> bool:
+        return bool(self.actions & PLATFORM_ACTIONS)
+
+    @property
+    def platform_actions(self) -> frozenset[Action]:
+        return self.actions & PLATFORM_ACTIONS
+
+    @classmethod
+    def no_action(cls, subject: Subject, source: Source, automated_detection: bool) -> Decision:
+        return cls(
+            subject=subject,
+            actions=frozenset(),
+            category=None,
+            additional_categories=(),
+            ground=None,
+            territorial_scope=GLOBAL,
+            automated_detection=automated_detection,
+            automated_decision=AutomatedDecision.FULLY,
+            review_needed=False,
+            source=source,
+            policies=(),
+        )
+
+    @property
+    def outcome(self) -> str:
+        """A one-word summary: the most severe action, ``review``, or ``no_action``."""
+        for action in (Action.BAN_CHANNEL, Action.SUSPEND_ACCOUNT, *VISIBILITY_SEVERITY):
+            if action in self.actions:
+                return action.value
+        if self.review_needed:
+            return "review"
+        return "no_action"
+
+
+def content_subject(content_id: str) -> Subject:
+    return Subject(SubjectType.CONTENT, content_id)
+
+
+def decision_to_json(decision: Decision) -> dict[str, Any]:
+    """The decision as JSON-ready data: what is stored, returned by the API and sent in webhooks."""
+    return {
+        "subject": {"type": decision.subject.type.value, "id": decision.subject.id},
+        "outcome": decision.outcome,
+        "actions": sorted(a.value for a in decision.actions),
+        "category": decision.category.value if decision.category else None,
+        "additional_categories": [c.value for c in decision.additional_categories],
+        "ground": decision.ground.to_json() if decision.ground else None,
+        "territorial_scope": decision.territorial_scope.to_json(),
+        "automated_detection": decision.automated_detection,
+        "automated_decision": decision.automated_decision.value,
+        "review_needed": decision.review_needed,
+        "source": decision.source.value,
+        "policies": [str(p) for p in decision.policies],
+        "shadow": [o.to_json() for o in decision.shadow],
+    }
+
+
+def _policy_ref(text: str) -> PolicyRef:
+    policy_id, _, version = text.rpartition("@")
+    return PolicyRef(policy_id, int(version))
+
+
+def decision_from_json(data: dict[str, Any]) -> Decision:
+    """Inverse of :func:`decision_to_json`."""
+    return Decision(
+        subject=Subject(SubjectType(data["subject"]["type"]), data["subject"]["id"]),
+        actions=frozenset(Action(a) for a in data["actions"]),
+        category=Category(data["category"]) if data["category"] else None,
+        additional_categories=tuple(Category(c) for c in data["additional_categories"]),
+        ground=Ground.from_json(data["ground"]) if data["ground"] else None,
+        territorial_scope=TerritorialScope.from_json(data["territorial_scope"]),
+        automated_detection=data["automated_detection"],
+        automated_decision=AutomatedDecision(data["automated_decision"]),
+        review_needed=data["review_needed"],
+        source=Source(data["source"]),
+        policies=tuple(_policy_ref(p) for p in data["policies"]),
+        shadow=tuple(
+            PolicyOutcome(
+                policy=_policy_ref(o["policy"]),
+                mode=PolicyMode(o["mode"]),
+                category=Category(o["category"]),
+                ground=Ground.from_json(o["ground"]),
+                actions=frozenset(Action(a) for a in o["actions"]),
+                territorial_scope=TerritorialScope.from_json(o["territorial_scope"]),
+                review=o["review"],
+            )
+            for o in data["shadow"]
+        ),
+    )

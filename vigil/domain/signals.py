@@ -1,0 +1,68 @@
+"""Signals: what detectors found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from vigil.domain.taxonomy import Category
+
+
+class SignalKind(StrEnum):
+    """How a detector came to its finding; policies treat a bank match and a model score differently."""
+
+    HASH_MATCH = "hash_match"
+    CLASSIFIER = "classifier"
+    PROVENANCE = "provenance"
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One detector's finding about one content item.
+
+    A hash match carries the bank, its version, the hash type and the distance (0 for exact digests);
+    a classifier carries a score in [0, 1] and, optionally, a finer ``label`` (``holocaust_denial``,
+    ``phishing``) that a policy can single out.
+    """
+
+    detector: str
+    kind: SignalKind
+    category: Category
+    score: float
+    label: str = ""
+    bank: str = ""
+    bank_version: int = 0
+    hash_type: str = ""
+    distance: int = 0
+    media_id: str = ""
+
+    def to_activation(self) -> dict[str, Any]:
+        """The map that policy conditions see for this signal (every field always present)."""
+        return {
+            "detector": self.detector,
+            "kind": self.kind.value,
+            "category": self.category.value,
+            "score": self.score,
+            "label": self.label,
+            "bank": self.bank,
+            "bank_version": self.bank_version,
+            "hash_type": self.hash_type,
+            "distance": self.distance,
+            "media_id": self.media_id,
+        }
+
+    @classmethod
+    def from_activation(cls, data: dict[str, Any]) -> Signal:
+        return cls(
+            detector=data["detector"],
+            kind=SignalKind(data["kind"]),
+            category=Category(data["category"]),
+            score=float(data["score"]),
+            label=data.get("label", ""),
+            bank=data.get("bank", ""),
+            bank_version=int(data.get("bank_version", 0)),
+            hash_type=data.get("hash_type", ""),
+            distance=int(data.get("distance", 0)),
+            media_id=data.get("media_id", ""),
+        )

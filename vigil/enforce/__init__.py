@@ -1,0 +1,1 @@
+"""Enforcement: the outbox, signed webhooks to the platform, and (later) evidence and hotline reports."""

@@ -1,0 +1,1 @@
+"""Running the core: in-process service (and later the NATS worker)."""

@@ -1,0 +1,145 @@
+"""The in-process pipeline: intake -> detect -> decide -> act.
+
+``detect`` and ``decide`` are pure (``DetectorRegistry.detect``, ``PolicySet.decide``). This module
+is the edge around them: it loads what they need from the store, and writes the decision, its
+enforcement event and its audit record in one transaction.
+
+Idempotent by the platform's content id: a resubmitted id gets the decision stored the first time,
+and nothing is enforced again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from vigil.detect.base import DetectorRegistry
+from vigil.detect.hashing.digest_detector import DigestBankDetector, DigestIndex
+from vigil.domain.content import Content
+from vigil.domain.decisions import Decision, DecisionContext
+from vigil.domain.ids import new_id, utcnow
+from vigil.domain.signals import Signal
+from vigil.enforce.actions import ENFORCEMENT_EVENT, enforcement_payload
+from vigil.policy.engine import PolicySet, compile_policy
+from vigil.store import banks as bank_store
+from vigil.store import content as content_store
+from vigil.store import outbox as outbox_store
+from vigil.store import policies as policy_store
+from vigil.store.audit import AuditLog
+from vigil.store.db import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one submitted item."""
+
+    content_id: str
+    decision_id: str
+    decision: Decision
+    signals: tuple[Signal, ...]
+    duplicate: bool  # the id was seen before; the stored decision is returned and nothing is repeated
+
+
+class _Snapshot:
+    """Detectors and policies built from the store, rebuilt only when banks or policies change."""
+
+    def __init__(self) -> None:
+        self.bank_fingerprint: object = None
+        self.policy_fingerprint: object = None
+        self.detectors = DetectorRegistry([DigestBankDetector(DigestIndex(()))])
+        self.policies = PolicySet(())
+        self.lock = threading.Lock()
+
+    def refresh(self, session: Session) -> tuple[DetectorRegistry, PolicySet]:
+        with self.lock:
+            banks = bank_store.banks_fingerprint(session)
+            if banks != self.bank_fingerprint:
+                self.detectors.replace(DigestBankDetector(DigestIndex(bank_store.digest_entries(session))))
+                self.bank_fingerprint = banks
+            policies = policy_store.active_fingerprint(session)
+            if policies != self.policy_fingerprint:
+                self.policies = PolicySet(
+                    [compile_policy(d, v) for d, v in policy_store.active_policies(session)]
+                )
+                self.policy_fingerprint = policies
+            return self.detectors, self.policies
+
+
+class Pipeline:
+    """Submits content and returns decisions; safe to share between threads."""
+
+    def __init__(self, store: Store, clock: Callable[[], datetime] = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+        self._snapshot = _Snapshot()
+
+    def submit(self, items: Sequence[Content], context: DecisionContext, actor: str) -> list[Outcome]:
+        """Decide on ``items`` (in order) and record everything in one transaction."""
+        try:
+            return self._submit(items, context, actor)
+        except IntegrityError:
+            # another request stored one of these ids between our read and our write: go again, and
+            # this time it is found and returned as a duplicate
+            return self._submit(items, context, actor)
+
+    def _submit(self, items: Sequence[Content], context: DecisionContext, actor: str) -> list[Outcome]:
+        now = self.clock()
+        with self.store.transaction() as session:
+            detectors, policies = self._snapshot.refresh(session)
+            stored = content_store.decisions_for_content(session, [c.id for c in items])
+            outcomes: dict[str, Outcome] = {
+                cid: Outcome(cid, s.id, s.decision, s.signals, duplicate=True) for cid, s in stored.items()
+            }
+            fresh: list[content_store.NewDecision] = []
+            for content in items:
+                if content.id in outcomes:
+                    continue
+                signals = detectors.detect(content)
+                decision = policies.decide(content, signals, context)
+                new = content_store.NewDecision(new_id("dec"), content, decision, signals)
+                fresh.append(new)
+                outcomes[content.id] = Outcome(content.id, new.id, decision, tuple(signals), duplicate=False)
+            content_store.record_decisions(session, fresh, now)
+            audit = AuditLog(session)
+            for new in fresh:
+                self._act(session, audit, new, actor, now)
+        results: list[Outcome] = []
+        first_in_request: set[str] = set()
+        for content in items:
+            outcome = outcomes[content.id]
+            if not outcome.duplicate and content.id in first_in_request:
+                outcome = Outcome(outcome.content_id, outcome.decision_id, outcome.decision, outcome.signals, True)
+            first_in_request.add(content.id)
+            results.append(outcome)
+        return results
+
+    def _act(
+        self, session: Session, audit: AuditLog, new: content_store.NewDecision, actor: str, now: datetime
+    ) -> None:
+        decision = new.decision
+        event_id = None
+        if decision.platform_actions:
+            event_id = new_id("evt")
+            payload = enforcement_payload(event_id, new.id, decision, now)
+            outbox_store.enqueue(session, event_id, ENFORCEMENT_EVENT, new.id, payload, now)
+        audit.append(
+            actor=actor,
+            action="decision.created",
+            subject_type=decision.subject.type.value,
+            subject_id=decision.subject.id,
+            payload={
+                "decision_id": new.id,
+                "outcome": decision.outcome,
+                "actions": sorted(a.value for a in decision.actions),
+                "category": decision.category.value if decision.category else None,
+                "policies": [str(p) for p in decision.policies],
+                "review_needed": decision.review_needed,
+                "enforcement_event": event_id,
+            },
+            at=now,
+        )

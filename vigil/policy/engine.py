@@ -1,0 +1,160 @@
+"""Evaluate policies: content, signals and context in; one merged Decision out. Pure, no I/O.
+
+When several policies match, their outcomes merge by a fixed precedence (``docs/policies.md``):
+
+1. Visibility restrictions compete: the most severe wins (remove > geo_restrict > age_restrict >
+   demote > label); milder ones are dropped, since a content item has one visibility at a time.
+2. Geo-restrictions union their countries: content illegal in Germany by one policy and in France by
+   another is withheld in both.
+3. Account and channel actions, and Vigil's own duties (preserve evidence, report to a hotline,
+   notify the user) are unioned.
+4. The category and ground of the decision come from the outcome with the most severe action (ties:
+   the policy id, for determinism); other matched categories become additional categories.
+5. Review is needed when any matched policy asks for it, or when a policy fails to evaluate (a
+   person looks rather than the machine silently passing the item).
+6. Shadow policies never contribute; what they would have done is recorded beside the decision.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import cel
+
+from vigil.domain.content import Content
+from vigil.domain.decisions import (
+    ACCOUNT_ACTIONS,
+    ANCILLARY_ACTIONS,
+    VISIBILITY_SEVERITY,
+    Action,
+    AutomatedDecision,
+    Decision,
+    DecisionContext,
+    PolicyMode,
+    PolicyOutcome,
+    PolicyRef,
+)
+from vigil.domain.jurisdictions import GLOBAL, TerritorialScope
+from vigil.domain.signals import Signal
+from vigil.domain.taxonomy import Category
+from vigil.policy.loader import PolicyDefinition, compile_condition
+
+log = logging.getLogger(__name__)
+
+_RANKED_ACTIONS: tuple[Action, ...] = (Action.BAN_CHANNEL, Action.SUSPEND_ACCOUNT, *VISIBILITY_SEVERITY)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPolicy:
+    """A stored policy version with its condition compiled once."""
+
+    definition: PolicyDefinition
+    version: int
+    program: Any
+
+    @property
+    def ref(self) -> PolicyRef:
+        return PolicyRef(self.definition.id, self.version)
+
+    def outcome(self) -> PolicyOutcome:
+        d = self.definition
+        return PolicyOutcome(
+            policy=self.ref,
+            mode=d.mode,
+            category=d.category,
+            ground=d.ground,
+            actions=d.actions,
+            territorial_scope=d.territorial_scope,
+            review=d.review,
+        )
+
+
+def compile_policy(definition: PolicyDefinition, version: int) -> CompiledPolicy:
+    return CompiledPolicy(definition, version, compile_condition(definition.when))
+
+
+def _rank(outcome: PolicyOutcome) -> tuple[int, str]:
+    severity = next((i for i, a in enumerate(_RANKED_ACTIONS) if a in outcome.actions), len(_RANKED_ACTIONS))
+    return severity, outcome.policy.id
+
+
+def merge_outcomes(outcomes: Sequence[PolicyOutcome]) -> tuple[frozenset[Action], TerritorialScope]:
+    """The actions and territorial scope that the matched outcomes add up to (rules 1-3 above)."""
+    actions: set[Action] = set()
+    for outcome in outcomes:
+        actions |= outcome.actions & (ACCOUNT_ACTIONS | ANCILLARY_ACTIONS)
+    requested = {a for o in outcomes for a in o.actions}
+    winner = next((a for a in VISIBILITY_SEVERITY if a in requested), None)
+    scope = GLOBAL
+    if winner is not None:
+        actions.add(winner)
+        if winner is Action.GEO_RESTRICT:
+            scope = TerritorialScope(frozenset())
+            for outcome in outcomes:
+                if Action.GEO_RESTRICT in outcome.actions:
+                    scope = scope.union(outcome.territorial_scope)
+    return frozenset(actions), scope
+
+
+class PolicySet:
+    """The policies in force, evaluated together for each item."""
+
+    def __init__(self, policies: Sequence[CompiledPolicy]) -> None:
+        self.policies = tuple(sorted(policies, key=lambda p: p.definition.id))
+
+    @property
+    def refs(self) -> tuple[PolicyRef, ...]:
+        return tuple(p.ref for p in self.policies)
+
+    def decide(self, content: Content, signals: Sequence[Signal], context: DecisionContext) -> Decision:
+        """The decision on ``content`` given the detectors' ``signals``."""
+        activation = cel.Context(
+            {
+                "content": content.to_activation(),
+                "signals": [s.to_activation() for s in signals],
+                "context": context.to_activation(),
+            }
+        )
+        enforced: list[PolicyOutcome] = []
+        shadow: list[PolicyOutcome] = []
+        failed = False
+        for policy in self.policies:
+            try:
+                matched = policy.program.execute(activation) is True
+            except (KeyError, RuntimeError, TypeError, ValueError) as exc:
+                log.warning("policy %s failed on content %s: %s", policy.ref, content.id, exc)
+                failed = True
+                continue
+            if matched:
+                target = shadow if policy.definition.mode is PolicyMode.SHADOW else enforced
+                target.append(policy.outcome())
+        automated_detection = bool(signals)
+        if not enforced:
+            decision = Decision.no_action(content.subject, context.source, automated_detection)
+            if not (shadow or failed):
+                return decision
+            return replace(decision, review_needed=failed, shadow=tuple(shadow))
+        enforced.sort(key=_rank)
+        actions, scope = merge_outcomes(enforced)
+        primary = enforced[0]
+        additional: list[Category] = []
+        for outcome in enforced[1:]:
+            if outcome.category != primary.category and outcome.category not in additional:
+                additional.append(outcome.category)
+        return Decision(
+            subject=content.subject,
+            actions=actions,
+            category=primary.category,
+            additional_categories=tuple(additional),
+            ground=primary.ground,
+            territorial_scope=scope,
+            automated_detection=automated_detection,
+            automated_decision=AutomatedDecision.FULLY,
+            review_needed=failed or any(o.review for o in enforced),
+            source=context.source,
+            policies=tuple(sorted((o.policy for o in enforced), key=str)),
+            shadow=tuple(shadow),
+        )

@@ -1,0 +1,1 @@
+"""The system of record: SQLAlchemy tables, repositories (one per aggregate) and migrations."""

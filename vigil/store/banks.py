@@ -1,0 +1,184 @@
+"""Banks: named, versioned sets of hashes with a category and a source."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session
+
+from vigil.detect.hashing.digest_detector import BankRef, DigestEntry
+from vigil.domain.hashes import DIGEST_TYPES, HashType
+from vigil.domain.taxonomy import Category
+from vigil.store.tables import Bank, BankHash
+
+BANK_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
+
+
+class BankError(ValueError):
+    """A refused bank operation, said so a person can fix it."""
+
+
+class BankNotFoundError(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BankInfo:
+    name: str
+    category: Category
+    source: str
+    threshold: int
+    enabled: bool
+    version: int
+    hash_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewHash:
+    """A validated hash to add (value already normalised)."""
+
+    hash_type: HashType
+    value: str
+    source_id: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AddReport:
+    added: int
+    duplicates: int
+    version: int
+
+
+def _info(bank: Bank, count: int) -> BankInfo:
+    return BankInfo(
+        bank.name,
+        Category(bank.category),
+        bank.source,
+        bank.threshold,
+        bank.enabled,
+        bank.version,
+        count,
+        bank.created_at,
+        bank.updated_at,
+    )
+
+
+def create_bank(
+    session: Session, name: str, category: Category, source: str, threshold: int, now: datetime
+) -> BankInfo:
+    if not BANK_NAME.match(name):
+        raise BankError(
+            f"bank name {name!r} must be 1-100 characters of lower-case letters, digits, '.', '-' or '_'"
+        )
+    if not 0 <= threshold <= 256:
+        raise BankError(f"threshold {threshold} must be between 0 and 256")
+    if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
+        raise BankError(f"a bank named {name!r} already exists")
+    bank = Bank(
+        name=name,
+        category=category.value,
+        source=source,
+        threshold=threshold,
+        enabled=True,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(bank)
+    session.flush()
+    return _info(bank, 0)
+
+
+def _bank(session: Session, name: str) -> Bank:
+    bank = session.scalar(select(Bank).where(Bank.name == name))
+    if bank is None:
+        raise BankNotFoundError(f"no bank named {name!r}")
+    return bank
+
+
+def get_bank(session: Session, name: str) -> BankInfo:
+    bank = _bank(session, name)
+    count = session.scalar(select(func.count()).select_from(BankHash).where(BankHash.bank_id == bank.id)) or 0
+    return _info(bank, count)
+
+
+def list_banks(session: Session) -> list[BankInfo]:
+    counts = dict(
+        session.execute(select(BankHash.bank_id, func.count()).group_by(BankHash.bank_id)).tuples().all()
+    )
+    return [_info(b, counts.get(b.id, 0)) for b in session.scalars(select(Bank).order_by(Bank.name))]
+
+
+def add_hashes(session: Session, name: str, hashes: Sequence[NewHash], now: datetime) -> AddReport:
+    """Add hashes to a bank; hashes it already holds are counted, not added. Bumps the version if any were added."""
+    bank = _bank(session, name)
+    unique: dict[tuple[str, str], NewHash] = {}
+    for new in hashes:
+        unique.setdefault((new.hash_type.value, new.value), new)
+    existing: set[tuple[str, str]] = set()
+    keys = list(unique)
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        existing.update(
+            session.execute(
+                select(BankHash.hash_type, BankHash.value).where(
+                    BankHash.bank_id == bank.id, tuple_(BankHash.hash_type, BankHash.value).in_(chunk)
+                )
+            )
+            .tuples()
+            .all()
+        )
+    rows = [
+        {
+            "bank_id": bank.id,
+            "hash_type": h.hash_type.value,
+            "value": h.value,
+            "source_id": h.source_id,
+            "note": h.note,
+            "added_at": now,
+        }
+        for key, h in unique.items()
+        if key not in existing
+    ]
+    if rows:
+        session.execute(BankHash.__table__.insert(), rows)
+        bank.version += 1
+        bank.updated_at = now
+    return AddReport(added=len(rows), duplicates=len(hashes) - len(rows), version=bank.version)
+
+
+def set_enabled(session: Session, name: str, enabled: bool, now: datetime) -> BankInfo:
+    bank = _bank(session, name)
+    if bank.enabled != enabled:
+        bank.enabled = enabled
+        bank.version += 1
+        bank.updated_at = now
+    return get_bank(session, name)
+
+
+def banks_fingerprint(session: Session) -> tuple[tuple[int, int, bool], ...]:
+    """Changes whenever any bank is created, changed, enabled or disabled: a cheap staleness check."""
+    return tuple(session.execute(select(Bank.id, Bank.version, Bank.enabled).order_by(Bank.id)).tuples().all())
+
+
+def digest_entries(session: Session) -> list[DigestEntry]:
+    """Every MD5 / SHA-256 of every enabled bank."""
+    banks = {
+        b.id: BankRef(b.name, b.version, Category(b.category))
+        for b in session.scalars(select(Bank).where(Bank.enabled.is_(True)))
+    }
+    if not banks:
+        return []
+    rows = session.execute(
+        select(BankHash.bank_id, BankHash.hash_type, BankHash.value).where(
+            BankHash.bank_id.in_(banks), BankHash.hash_type.in_([t.value for t in DIGEST_TYPES])
+        )
+    ).tuples()
+    return [DigestEntry(HashType(t), v, banks[b]) for b, t, v in rows]
