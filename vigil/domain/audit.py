@@ -89,7 +89,9 @@ def verify_chain(events: Iterable[AuditEvent]) -> ChainVerdict:
         if event.seq != expected_seq:
             return ChainVerdict(checked, prev_hash, ChainBreak(event.seq, f"expected event {expected_seq}"))
         if event.prev_hash != prev_hash:
-            return ChainVerdict(checked, prev_hash, ChainBreak(event.seq, "does not link to the previous event"))
+            return ChainVerdict(
+                checked, prev_hash, ChainBreak(event.seq, "does not link to the previous event")
+            )
         recomputed = event_hash(
             prev_hash,
             event.seq,

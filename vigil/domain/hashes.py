@@ -41,5 +41,7 @@ def normalise_hash(hash_type: HashType, value: str) -> str:
     expected = _HEX_LENGTH[hash_type]
     if len(lowered) != expected or not _HEX.match(lowered):
         shown = value if len(value) <= 80 else value[:77] + "..."
-        raise InvalidHashError(f"{shown!r} is not a {hash_type.value} hash ({expected} hexadecimal characters)")
+        raise InvalidHashError(
+            f"{shown!r} is not a {hash_type.value} hash ({expected} hexadecimal characters)"
+        )
     return lowered

@@ -17,7 +17,13 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from vigil.enforce.webhooks import ATTEMPT_HEADER, EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signature_header
+from vigil.enforce.webhooks import (
+    ATTEMPT_HEADER,
+    EVENT_ID_HEADER,
+    EVENT_TYPE_HEADER,
+    SIGNATURE_HEADER,
+    signature_header,
+)
 from vigil.store import outbox as outbox_store
 from vigil.store.db import Store
 
@@ -38,7 +44,7 @@ class RetryPolicy:
         """
         if attempt >= self.max_attempts:
             return None
-        step = min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1))
+        step = min(self.cap_seconds, self.base_seconds * 2.0 ** (attempt - 1))
         return step / 2 + rand() * step / 2
 
 
@@ -98,8 +104,13 @@ class DeliveryLoop:
         if not ok:
             delay = self.retry.delay(delivery.attempts + 1)
             retry_at = None if delay is None else self.clock() + timedelta(seconds=delay)
-            log.warning("webhook %s to %s failed (%s); %s", delivery.event_id, delivery.url, error,
-                        "giving up" if retry_at is None else f"retrying in {delay:.1f}s")
+            log.warning(
+                "webhook %s to %s failed (%s); %s",
+                delivery.event_id,
+                delivery.url,
+                error,
+                "giving up" if retry_at is None else f"retrying in {delay:.1f}s",
+            )
         with self.store.transaction() as session:
             outbox_store.record_attempt(session, delivery.id, self.clock(), ok, status, error, retry_at)
 

@@ -113,7 +113,9 @@ class Pipeline:
         for content in items:
             outcome = outcomes[content.id]
             if not outcome.duplicate and content.id in first_in_request:
-                outcome = Outcome(outcome.content_id, outcome.decision_id, outcome.decision, outcome.signals, True)
+                outcome = Outcome(
+                    outcome.content_id, outcome.decision_id, outcome.decision, outcome.signals, True
+                )
             first_in_request.add(content.id)
             results.append(outcome)
         return results

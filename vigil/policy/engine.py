@@ -124,7 +124,7 @@ class PolicySet:
         for policy in self.policies:
             try:
                 matched = policy.program.execute(activation) is True
-            except (KeyError, RuntimeError, TypeError, ValueError) as exc:
+            except (LookupError, ArithmeticError, RuntimeError, TypeError, ValueError) as exc:
                 log.warning("policy %s failed on content %s: %s", policy.ref, content.id, exc)
                 failed = True
                 continue

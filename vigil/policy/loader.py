@@ -185,7 +185,7 @@ def check_condition(expression: str) -> str | None:
         if "Undefined variable" in message:
             return f"condition refers to an unknown name ({message.split('.')[0]}); known: {', '.join(_KNOWN_VARIABLES)}"
         return f"condition fails on a sample item: {message}"
-    except (TypeError, ValueError) as exc:
+    except (IndexError, ArithmeticError, TypeError, ValueError) as exc:
         return f"condition fails on a sample item: {exc}"
     if not isinstance(result, bool):
         return f"condition must be true or false, but gives {type(result).__name__}"
@@ -231,13 +231,17 @@ def _describe(error: Any, data: Any) -> str:
     value = error.get("input")
     if kind == "extra_forbidden":
         allowed = list((_GroundDocument if len(loc) > 1 else PolicyDocument).model_fields)
-        return f"unknown key {loc[-1]!r}{_suggest(str(loc[-1]), allowed)}; expected one of {', '.join(allowed)}"
+        return (
+            f"unknown key {loc[-1]!r}{_suggest(str(loc[-1]), allowed)}; expected one of {', '.join(allowed)}"
+        )
     if kind == "missing":
         return f"missing required key {'.'.join(str(p) for p in loc)!r}"
     if kind == "enum" and field_name in _ENUM_FOR_FIELD:
         choices = [m.value for m in _ENUM_FOR_FIELD[field_name]]
         noun = "action" if field_name == "actions" else field_name.replace("type", "ground type")
-        return f"unknown {noun} {value!r}{_suggest(str(value), choices)}; expected one of {', '.join(choices)}"
+        return (
+            f"unknown {noun} {value!r}{_suggest(str(value), choices)}; expected one of {', '.join(choices)}"
+        )
     if field_name == "territorial_scope":
         return "territorial_scope must be 'global' or a list of ISO country codes such as [DE, AT]"
     return f"{'.'.join(str(p) for p in loc) or 'document'}: {error['msg']}"
@@ -309,7 +313,9 @@ def parse_policies(text: str, file: str = "<input>") -> list[PolicyDefinition]:
         if node is None or data is None:
             continue
         if not isinstance(data, dict):
-            problems.append(PolicyProblem(file, node.start_mark.line + 1, "a policy must be a mapping of keys"))
+            problems.append(
+                PolicyProblem(file, node.start_mark.line + 1, "a policy must be a mapping of keys")
+            )
             continue
         try:
             doc = PolicyDocument.model_validate(data)
@@ -333,11 +339,13 @@ def parse_policies(text: str, file: str = "<input>") -> list[PolicyDefinition]:
     return definitions
 
 
-def _split_documents(text: str, nodes: list[yaml.Node | None]) -> list[str]:
+def _split_documents(text: str, nodes: Sequence[yaml.Node | None]) -> list[str]:
     """The verbatim source of each document, so a stored version shows exactly what was applied."""
     lines = text.splitlines(keepends=True)
     starts = [n.start_mark.line if n is not None else 0 for n in nodes]
-    ends = [n.end_mark.line + 1 if n is not None else 0 for n in nodes]
+    # A block mapping ends at column 0 of the line after its last key (the next '---', or the
+    # end of the text): that line is not part of the document.
+    ends = [n.end_mark.line + (n.end_mark.column > 0) if n is not None else 0 for n in nodes]
     return ["".join(lines[s:e]).strip() + "\n" for s, e in zip(starts, ends, strict=True)]
 
 
@@ -367,7 +375,11 @@ def load_policy_paths(paths: Sequence[Path]) -> list[PolicyDefinition]:
             problems.extend(exc.problems)
     ids = [d.id for d in definitions]
     for duplicate in sorted({i for i in ids if ids.count(i) > 1}):
-        problems.append(PolicyProblem(", ".join(str(f.name) for f in files), None, f"policy id {duplicate!r} appears twice"))
+        problems.append(
+            PolicyProblem(
+                ", ".join(str(f.name) for f in files), None, f"policy id {duplicate!r} appears twice"
+            )
+        )
     if problems:
         raise PolicyValidationError(problems)
     return definitions

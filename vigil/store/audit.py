@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from vigil.domain.audit import GENESIS_HASH, AuditEvent, ChainVerdict, canonical_json, event_hash, verify_chain
+from vigil.domain.audit import (
+    GENESIS_HASH,
+    AuditEvent,
+    ChainVerdict,
+    canonical_json,
+    event_hash,
+    verify_chain,
+)
 from vigil.domain.ids import iso
 from vigil.store.tables import AuditRecord
 
@@ -67,7 +74,9 @@ class AuditLog:
             )
         )
         self._head = (seq, digest)
-        return AuditEvent(seq, stamp, actor, action, subject_type, subject_id, stored_payload, prev_hash, digest)
+        return AuditEvent(
+            seq, stamp, actor, action, subject_type, subject_id, stored_payload, prev_hash, digest
+        )
 
 
 def _event(record: AuditRecord) -> AuditEvent:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from vigil.detect.hashing.digest_detector import BankRef, DigestEntry
@@ -20,6 +20,10 @@ BANK_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 
 class BankError(ValueError):
     """A refused bank operation, said so a person can fix it."""
+
+
+class BankExistsError(BankError):
+    pass
 
 
 class BankNotFoundError(LookupError):
@@ -73,14 +77,14 @@ def _info(bank: Bank, count: int) -> BankInfo:
 def create_bank(
     session: Session, name: str, category: Category, source: str, threshold: int, now: datetime
 ) -> BankInfo:
-    if not BANK_NAME.match(name):
+    if not BANK_NAME.fullmatch(name):
         raise BankError(
             f"bank name {name!r} must be 1-100 characters of lower-case letters, digits, '.', '-' or '_'"
         )
     if not 0 <= threshold <= 256:
         raise BankError(f"threshold {threshold} must be between 0 and 256")
     if session.scalar(select(Bank.id).where(Bank.name == name)) is not None:
-        raise BankError(f"a bank named {name!r} already exists")
+        raise BankExistsError(f"a bank named {name!r} already exists")
     bank = Bank(
         name=name,
         category=category.value,
@@ -148,7 +152,7 @@ def add_hashes(session: Session, name: str, hashes: Sequence[NewHash], now: date
         if key not in existing
     ]
     if rows:
-        session.execute(BankHash.__table__.insert(), rows)
+        session.execute(insert(BankHash), rows)
         bank.version += 1
         bank.updated_at = now
     return AddReport(added=len(rows), duplicates=len(hashes) - len(rows), version=bank.version)
@@ -165,7 +169,9 @@ def set_enabled(session: Session, name: str, enabled: bool, now: datetime) -> Ba
 
 def banks_fingerprint(session: Session) -> tuple[tuple[int, int, bool], ...]:
     """Changes whenever any bank is created, changed, enabled or disabled: a cheap staleness check."""
-    return tuple(session.execute(select(Bank.id, Bank.version, Bank.enabled).order_by(Bank.id)).tuples().all())
+    return tuple(
+        session.execute(select(Bank.id, Bank.version, Bank.enabled).order_by(Bank.id)).tuples().all()
+    )
 
 
 def digest_entries(session: Session) -> list[DigestEntry]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from vigil.domain.content import Content
@@ -70,7 +70,7 @@ def record_decisions(session: Session, new: Sequence[NewDecision], now: datetime
     if not new:
         return
     session.execute(
-        ContentItem.__table__.insert(),
+        insert(ContentItem),
         [
             {
                 "id": n.content.id,
@@ -96,9 +96,9 @@ def record_decisions(session: Session, new: Sequence[NewDecision], now: datetime
         if value
     ]
     if hashes:
-        session.execute(ContentHash.__table__.insert(), hashes)
+        session.execute(insert(ContentHash), hashes)
     session.execute(
-        DecisionRecord.__table__.insert(),
+        insert(DecisionRecord),
         [
             {
                 "id": n.id,

@@ -45,7 +45,9 @@ def _info(row: ApiKey) -> KeyInfo:
     return KeyInfo(row.id, Role(row.role), row.label, row.bound_to, row.created_at, row.revoked_at)
 
 
-def create_key(session: Session, role: Role, label: str, bound_to: str | None, now: datetime) -> tuple[KeyInfo, str]:
+def create_key(
+    session: Session, role: Role, label: str, bound_to: str | None, now: datetime
+) -> tuple[KeyInfo, str]:
     """Create a key; returns its info and the token, which is never retrievable again."""
     key_id = secrets.token_hex(6)
     token = f"{PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"

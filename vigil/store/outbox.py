@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from vigil.domain.ids import new_id
@@ -72,7 +72,9 @@ def create_endpoint(session: Session, url: str, description: str, now: datetime)
 
 
 def list_endpoints(session: Session) -> list[EndpointInfo]:
-    return [_endpoint(r) for r in session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.created_at))]
+    return [
+        _endpoint(r) for r in session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.created_at))
+    ]
 
 
 def deactivate_endpoint(session: Session, endpoint_id: str) -> EndpointInfo | None:
@@ -88,13 +90,21 @@ def enqueue(
 ) -> None:
     """Write an event and one pending delivery per active endpoint, in the caller's transaction."""
     session.execute(
-        OutboxEvent.__table__.insert(),
-        [{"id": event_id, "event_type": event_type, "decision_id": decision_id, "payload": payload, "created_at": now}],
+        insert(OutboxEvent),
+        [
+            {
+                "id": event_id,
+                "event_type": event_type,
+                "decision_id": decision_id,
+                "payload": payload,
+                "created_at": now,
+            }
+        ],
     )
     endpoints = session.scalars(select(WebhookEndpoint.id).where(WebhookEndpoint.active.is_(True))).all()
     if endpoints:
         session.execute(
-            WebhookDelivery.__table__.insert(),
+            insert(WebhookDelivery),
             [
                 {
                     "event_id": event_id,
@@ -134,7 +144,13 @@ def claim_due(session: Session, now: datetime, limit: int, lease: timedelta) -> 
         delivery.locked_until = now + lease
         claimed.append(
             DueDelivery(
-                delivery.id, event.id, event.event_type, event.payload, endpoint.url, endpoint.secret, delivery.attempts
+                delivery.id,
+                event.id,
+                event.event_type,
+                event.payload,
+                endpoint.url,
+                endpoint.secret,
+                delivery.attempts,
             )
         )
     return claimed

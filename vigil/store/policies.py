@@ -34,7 +34,13 @@ class ApplyResult:
 
 def _stored(row: PolicyVersion) -> StoredPolicy:
     return StoredPolicy(
-        row.policy_id, row.version, PolicyMode(row.mode), row.active, row.source, row.created_at, row.created_by
+        row.policy_id,
+        row.version,
+        PolicyMode(row.mode),
+        row.active,
+        row.source,
+        row.created_at,
+        row.created_by,
     )
 
 
@@ -45,7 +51,9 @@ def apply_policies(
     results: list[ApplyResult] = []
     for definition in definitions:
         current = session.scalar(
-            select(PolicyVersion).where(PolicyVersion.policy_id == definition.id, PolicyVersion.active.is_(True))
+            select(PolicyVersion).where(
+                PolicyVersion.policy_id == definition.id, PolicyVersion.active.is_(True)
+            )
         )
         if current is not None and current.digest == definition.digest:
             results.append(ApplyResult(definition.id, current.version, changed=False))

@@ -1,0 +1,1 @@
+"""The HTTP API (``/v1``), FastAPI with one router per area."""

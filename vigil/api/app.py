@@ -1,0 +1,130 @@
+"""The FastAPI application: routers, error handlers, body limit, and the webhook delivery loop."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vigil import __version__
+from vigil.api.errors import error_body, install_error_handlers
+from vigil.api.routes import audit, banks, content, keys, policies, webhooks
+from vigil.config import Settings
+from vigil.domain.ids import utcnow
+from vigil.enforce.outbox import DeliveryLoop, RetryPolicy
+from vigil.pipeline.admin import Admin
+from vigil.pipeline.service import Pipeline
+from vigil.store.db import Store
+
+
+class BodyLimit:
+    """Refuses request bodies over ``limit`` bytes with 413, before any handler parses them.
+
+    The declared Content-Length is checked first; a chunked body is counted as it streams in.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send) -> None:
+        payload = json.dumps(
+            error_body("payload_too_large", f"request body is larger than {self.limit} bytes")
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """Build the API on ``store`` (or the one ``settings`` names); the caller migrates it first."""
+    settings = settings or Settings()
+    store = store or Store(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loop = None
+        if settings.webhook_deliver:
+            loop = DeliveryLoop(
+                store,
+                RetryPolicy(
+                    settings.webhook_max_attempts,
+                    settings.webhook_backoff_base_seconds,
+                    settings.webhook_backoff_cap_seconds,
+                ),
+                timeout_seconds=settings.webhook_timeout_seconds,
+                poll_seconds=settings.webhook_poll_seconds,
+                clock=utcnow,
+            )
+            loop.start()
+        try:
+            yield
+        finally:
+            if loop is not None:
+                loop.stop()
+
+    app = FastAPI(
+        title="Vigil",
+        version=__version__,
+        description="Trust & safety engine: detect, decide, act, review, answer, account.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.pipeline = Pipeline(store)
+    app.state.admin = Admin(store)
+    install_error_handlers(app)
+    for router in (content.router, banks.router, policies.router, webhooks.router, audit.router, keys.router):
+        app.include_router(router, prefix="/v1")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app

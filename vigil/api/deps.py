@@ -1,0 +1,30 @@
+"""Shared dependencies: the application's store, pipeline and admin service."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from vigil.config import Settings
+from vigil.pipeline.admin import Admin
+from vigil.pipeline.service import Pipeline
+from vigil.store.db import Store
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def get_pipeline(request: Request) -> Pipeline:
+    pipeline: Pipeline = request.app.state.pipeline
+    return pipeline
+
+
+def get_admin(request: Request) -> Admin:
+    admin: Admin = request.app.state.admin
+    return admin
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings

@@ -1,0 +1,226 @@
+"""``/v1/content``: submit one item or a batch, get the decision; read a stored decision back."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from vigil.api.auth import Principal, require
+from vigil.api.deps import get_pipeline, get_settings, get_store
+from vigil.api.errors import ApiError, not_found
+from vigil.config import Settings
+from vigil.detect.hashing.digests import digest_bytes
+from vigil.domain.content import Audience, Content, ContentKind, MediaHashes
+from vigil.domain.decisions import DecisionContext, decision_to_json
+from vigil.domain.hashes import HashType, normalise_hash
+from vigil.domain.ids import utcnow
+from vigil.domain.jurisdictions import normalise_country
+from vigil.domain.roles import Role
+from vigil.pipeline.service import Outcome, Pipeline
+from vigil.store import content as content_store
+from vigil.store import outbox as outbox_store
+from vigil.store.db import Store
+
+router = APIRouter(tags=["content"])
+
+Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+MAX_MEDIA_PER_ITEM = 20
+
+
+class MediaIn(BaseModel):
+    """One media attachment: its bytes (base64), or its digests when the platform hashes itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Identifier
+    mime_type: str | None = Field(default=None, max_length=100)
+    data_base64: str | None = Field(default=None, description="the media bytes; never fetched from a URL")
+    md5: str | None = None
+    sha256: str | None = None
+
+    @field_validator("md5")
+    @classmethod
+    def _md5(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_hash(HashType.MD5, value)
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha256(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_hash(HashType.SHA256, value)
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> MediaIn:
+        if self.data_base64 is None and self.md5 is None and self.sha256 is None:
+            raise ValueError("media needs data_base64, md5 or sha256")
+        return self
+
+
+class ContentIn(BaseModel):
+    """One content item from the platform."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Identifier = Field(
+        description="the platform's id for the item; resubmitting it returns the stored decision"
+    )
+    kind: ContentKind = ContentKind.POST
+    audience: Audience = Audience.PUBLIC
+    author_id: Identifier
+    channel_id: Identifier | None = None
+    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2 country of the uploader")
+    reach: int = Field(default=0, ge=0, le=10**12, description="how many people can see the item")
+    language: str | None = Field(default=None, max_length=16)
+    created_at: AwareDatetime | None = None
+    text: str = Field(default="", max_length=100_000)
+    media: list[MediaIn] = Field(default_factory=list, max_length=MAX_MEDIA_PER_ITEM)
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_country(value)
+
+
+class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[ContentIn] = Field(min_length=1)
+
+
+class OutcomeOut(BaseModel):
+    content_id: str
+    decision_id: str
+    duplicate: bool
+    decision: dict[str, Any]
+    signals: list[dict[str, Any]]
+
+
+class BatchOut(BaseModel):
+    results: list[OutcomeOut]
+
+
+class StoredOut(BaseModel):
+    content_id: str
+    decision_id: str
+    decided_at: datetime
+    decision: dict[str, Any]
+    signals: list[dict[str, Any]]
+    deliveries: list[dict[str, Any]]
+
+
+def _media(item: MediaIn, where: str, settings: Settings) -> MediaHashes:
+    md5, sha256, size = item.md5, item.sha256, None
+    if item.data_base64 is not None:
+        if len(item.data_base64) > (settings.max_media_bytes * 4) // 3 + 4:
+            raise ApiError(
+                413, "media_too_large", f"{where}: media is larger than {settings.max_media_bytes} bytes"
+            )
+        try:
+            data = base64.b64decode(item.data_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise ApiError(422, "validation_error", f"{where}.data_base64: not valid base64") from None
+        digests = digest_bytes(data)
+        for name, declared, computed in (("md5", md5, digests.md5), ("sha256", sha256, digests.sha256)):
+            if declared is not None and declared != computed:
+                raise ApiError(422, "validation_error", f"{where}.{name}: does not match the media data")
+        md5, sha256, size = digests.md5, digests.sha256, len(data)
+    return MediaHashes(item.id, item.mime_type, md5, sha256, size)
+
+
+def to_content(item: ContentIn, where: str, settings: Settings) -> Content:
+    return Content(
+        id=item.id,
+        kind=item.kind,
+        audience=item.audience,
+        author_id=item.author_id,
+        created_at=item.created_at or utcnow(),
+        channel_id=item.channel_id,
+        country=item.country,
+        reach=item.reach,
+        language=item.language,
+        text=item.text,
+        media=tuple(_media(m, f"{where}.media.{i}", settings) for i, m in enumerate(item.media)),
+    )
+
+
+def _out(outcome: Outcome) -> OutcomeOut:
+    return OutcomeOut(
+        content_id=outcome.content_id,
+        decision_id=outcome.decision_id,
+        duplicate=outcome.duplicate,
+        decision=decision_to_json(outcome.decision),
+        signals=[s.to_activation() for s in outcome.signals],
+    )
+
+
+_SUBMITTERS = require(Role.PLATFORM, Role.ADMIN)
+_READERS = require(Role.PLATFORM, Role.ADMIN, Role.REVIEWER, Role.SENIOR_REVIEWER, Role.LEGAL, Role.AUDITOR)
+
+
+@router.post("/content", response_model=OutcomeOut, summary="Submit one content item and get its decision")
+def submit_one(
+    item: ContentIn,
+    principal: Principal = Depends(_SUBMITTERS),
+    pipeline: Pipeline = Depends(get_pipeline),
+    settings: Settings = Depends(get_settings),
+) -> OutcomeOut:
+    content = to_content(item, "body", settings)
+    [outcome] = pipeline.submit([content], DecisionContext(), principal.actor)
+    return _out(outcome)
+
+
+@router.post("/content/batch", response_model=BatchOut, summary="Submit up to 1,000 items in one transaction")
+def submit_batch(
+    batch: BatchIn,
+    principal: Principal = Depends(_SUBMITTERS),
+    pipeline: Pipeline = Depends(get_pipeline),
+    settings: Settings = Depends(get_settings),
+) -> BatchOut:
+    if len(batch.items) > settings.max_batch_items:
+        raise ApiError(
+            422,
+            "batch_too_large",
+            f"a batch holds at most {settings.max_batch_items} items, not {len(batch.items)}",
+        )
+    contents = [to_content(item, f"items.{i}", settings) for i, item in enumerate(batch.items)]
+    outcomes = pipeline.submit(contents, DecisionContext(), principal.actor)
+    return BatchOut(results=[_out(o) for o in outcomes])
+
+
+@router.get(
+    "/content/{content_id}", response_model=StoredOut, summary="The decision stored for a content item"
+)
+def get_content(
+    content_id: str, _principal: Principal = Depends(_READERS), store: Store = Depends(get_store)
+) -> StoredOut:
+    with store.transaction() as session:
+        stored = content_store.decisions_for_content(session, [content_id]).get(content_id)
+        if stored is None:
+            raise not_found(f"content {content_id!r}")
+        deliveries = [
+            d
+            for event_id in outbox_store.events_for_decision(session, stored.id)
+            for d in outbox_store.list_deliveries(session, event_id=event_id)
+        ]
+    return StoredOut(
+        content_id=content_id,
+        decision_id=stored.id,
+        decided_at=stored.created_at,
+        decision=decision_to_json(stored.decision),
+        signals=[s.to_activation() for s in stored.signals],
+        deliveries=[
+            {
+                "id": d.id,
+                "event_id": d.event_id,
+                "endpoint_id": d.endpoint_id,
+                "state": d.state.value,
+                "attempts": d.attempts,
+                "delivered_at": d.delivered_at,
+            }
+            for d in deliveries
+        ],
+    )

@@ -1,0 +1,378 @@
+"""The ``vigil`` command line.
+
+Bad input exits with status 2 and one line on stderr; data goes to stdout (``--json`` for machines).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vigil import __version__
+from vigil.config import Settings
+from vigil.detect.hashing.digests import digest_bytes
+from vigil.domain.hashes import InvalidHashError, normalise_hash, parse_hash_type
+from vigil.domain.jurisdictions import UnknownCountryError
+from vigil.domain.roles import BOUND_ROLES, Role
+from vigil.domain.taxonomy import Category
+from vigil.pipeline.admin import Admin
+from vigil.policy.loader import DEFAULT_PACK, PolicyValidationError, load_policy_paths
+from vigil.store import audit as audit_store
+from vigil.store import banks as bank_store
+from vigil.store import keys as key_store
+from vigil.store import policies as policy_store
+from vigil.store.db import Store
+
+app = typer.Typer(
+    help="Vigil: a trust & safety engine. Detect, decide, act, review, answer, account.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+policy_app = typer.Typer(help="Check, install and list policies.", no_args_is_help=True)
+bank_app = typer.Typer(help="Manage hash banks.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit chain.", no_args_is_help=True)
+key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+app.add_typer(bank_app, name="bank")
+app.add_typer(audit_app, name="audit")
+app.add_typer(key_app, name="key")
+
+CLI_ACTOR = "cli"
+JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+out = Console()
+
+
+class UsageProblem(Exception):
+    """Bad input to a command: reported on one line, exit status 2."""
+
+
+def _fail(message: str) -> NoReturn:
+    raise UsageProblem(message)
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(asdict(value))
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(_jsonable(value), ensure_ascii=False) + "\n")
+
+
+def _store() -> Store:
+    store = Store(Settings().database_url)
+    store.migrate()
+    return store
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="print the version and exit")] = False,
+) -> None:
+    if version:
+        sys.stdout.write(f"vigil {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.command()
+def init(as_json: JsonOption = False) -> None:
+    """Create or migrate the database, load the default policy pack, create an admin key (printed once)."""
+    settings = Settings()
+    store = _store()
+    admin = Admin(store)
+    applied = admin.apply_policies(load_policy_paths([DEFAULT_PACK]), "vigil init")
+    info, token = admin.create_key(Role.ADMIN, "created by vigil init", None, "vigil init")
+    if as_json:
+        _print_json(
+            {"database": settings.database_url, "policies": applied, "admin_key": token, "key_id": info.id}
+        )
+        return
+    changed = sum(r.changed for r in applied)
+    out.print(f"database ready: {settings.database_url}")
+    out.print(f"default policy pack: {len(applied)} policies ({changed} new or changed)")
+    out.print(f"admin API key (shown once, store it safely): {token}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on", min=1, max=65535)] = None,
+) -> None:
+    """Serve the HTTP API (and deliver webhooks) on 127.0.0.1:8080."""
+    import uvicorn
+
+    from vigil.api.app import create_app
+
+    settings = Settings()
+    host = host or settings.host
+    port = port or settings.port
+    store = _store()
+    out.print(f"Vigil {__version__} listening on http://{host}:{port} (OpenAPI at /openapi.json)")
+    uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning")
+
+
+# ---- policies -------------------------------------------------------------------------------------
+
+PathsArgument = Annotated[list[Path], typer.Argument(help="policy files or folders of *.yaml")]
+
+
+def _load(paths: list[Path]) -> Any:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        _fail(f"no such file or folder: {', '.join(missing)}")
+    return load_policy_paths(paths)
+
+
+@policy_app.command("validate")
+def policy_validate(paths: PathsArgument, as_json: JsonOption = False) -> None:
+    """Check policy files without installing them."""
+    definitions = _load(paths)
+    if as_json:
+        _print_json({"valid": True, "policies": [d.id for d in definitions]})
+    else:
+        out.print(f"{len(definitions)} policies valid: {', '.join(d.id for d in definitions)}")
+
+
+@policy_app.command("apply")
+def policy_apply(paths: PathsArgument, as_json: JsonOption = False) -> None:
+    """Install policies: a changed policy gets a new version, the old one is kept."""
+    results = Admin(_store()).apply_policies(_load(paths), CLI_ACTOR)
+    if as_json:
+        _print_json(results)
+        return
+    for r in results:
+        out.print(f"{r.id}@{r.version} {'applied' if r.changed else 'unchanged'}")
+
+
+@policy_app.command("list")
+def policy_list(as_json: JsonOption = False) -> None:
+    """The policy versions in force."""
+    with _store().transaction() as session:
+        stored = policy_store.list_policies(session)
+    if as_json:
+        _print_json([{k: v for k, v in asdict(p).items() if k != "source"} for p in stored])
+        return
+    table = Table("policy", "version", "mode", "applied", "by")
+    for p in stored:
+        table.add_row(
+            p.id, str(p.version), p.mode.value, p.created_at.isoformat(timespec="seconds"), p.created_by
+        )
+    out.print(table)
+
+
+# ---- banks ----------------------------------------------------------------------------------------
+
+
+def _category(value: str) -> Category:
+    try:
+        return Category(value)
+    except ValueError:
+        _fail(f"unknown category {value!r}; expected one of {', '.join(c.value for c in Category)}")
+
+
+@bank_app.command("create")
+def bank_create(
+    name: str,
+    category: Annotated[str, typer.Option(help="a Vigil category key, e.g. csam, terrorism, ncii")],
+    threshold: Annotated[int, typer.Option(help="PDQ match distance", min=0, max=256)] = 31,
+    source: Annotated[str, typer.Option(help="who supplies the hashes, e.g. ncmec, gifct")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Create an empty bank."""
+    bank = Admin(_store()).create_bank(name, _category(category), source, threshold, CLI_ACTOR)
+    if as_json:
+        _print_json(bank)
+    else:
+        out.print(f"bank {bank.name} created ({bank.category.value}, threshold {bank.threshold})")
+
+
+@bank_app.command("list")
+def bank_list(as_json: JsonOption = False) -> None:
+    """List banks with their hash counts."""
+    with _store().transaction() as session:
+        banks = bank_store.list_banks(session)
+    if as_json:
+        _print_json(banks)
+        return
+    table = Table("bank", "category", "source", "hashes", "version", "threshold", "enabled")
+    for b in banks:
+        table.add_row(
+            b.name,
+            b.category.value,
+            b.source,
+            str(b.hash_count),
+            str(b.version),
+            str(b.threshold),
+            "yes" if b.enabled else "no",
+        )
+    out.print(table)
+
+
+@bank_app.command("add")
+def bank_add(
+    name: str,
+    values: Annotated[list[str] | None, typer.Argument(help="hash values of --type")] = None,
+    hash_type: Annotated[str | None, typer.Option("--type", help="pdq, md5 or sha256")] = None,
+    media: Annotated[list[Path] | None, typer.Option("--media", help="files to hash and add")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add hashes to a bank, given as values of one --type or as --media files to hash."""
+    hashes: list[bank_store.NewHash] = []
+    if values:
+        if hash_type is None:
+            _fail("give --type (pdq, md5 or sha256) for the hash values")
+        kind = parse_hash_type(hash_type)
+        hashes.extend(bank_store.NewHash(kind, normalise_hash(kind, v)) for v in values)
+    for path in media or []:
+        try:
+            digests = digest_bytes(path.read_bytes())
+        except OSError as exc:
+            _fail(f"cannot read {path}: {exc.strerror}")
+        hashes.append(bank_store.NewHash(parse_hash_type("md5"), digests.md5, note=path.name))
+        hashes.append(bank_store.NewHash(parse_hash_type("sha256"), digests.sha256, note=path.name))
+    if not hashes:
+        _fail("nothing to add: give hash values with --type, or --media FILE")
+    report = Admin(_store()).add_hashes(name, hashes, CLI_ACTOR)
+    if as_json:
+        _print_json(report)
+    else:
+        out.print(
+            f"{report.added} added, {report.duplicates} already present; bank {name} is at version {report.version}"
+        )
+
+
+# ---- audit ----------------------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: JsonOption = False) -> None:
+    """Prove the audit chain intact, or name its first broken link (exit status 1)."""
+    with _store().transaction() as session:
+        verdict = audit_store.verify(session)
+    if as_json:
+        _print_json(
+            {
+                "intact": verdict.intact,
+                "events_checked": verdict.events_checked,
+                "head_hash": verdict.head_hash,
+                "first_broken_seq": verdict.broken.seq if verdict.broken else None,
+                "reason": verdict.broken.reason if verdict.broken else None,
+            }
+        )
+    elif verdict.broken is None:
+        out.print(f"audit chain intact: {verdict.events_checked} events, head {verdict.head_hash}")
+    else:
+        sys.stderr.write(f"audit chain broken at event {verdict.broken.seq}: {verdict.broken.reason}\n")
+    if verdict.broken is not None:
+        raise typer.Exit(1)
+
+
+# ---- keys -----------------------------------------------------------------------------------------
+
+
+@key_app.command("create")
+def key_create(
+    role: Annotated[str, typer.Option(help=f"one of {', '.join(r.value for r in Role)}")],
+    label: Annotated[str, typer.Option(help="what the key is for")] = "",
+    bound_to: Annotated[str | None, typer.Option(help="organisation or authority, for bound roles")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create an API key (printed once)."""
+    try:
+        parsed = Role(role)
+    except ValueError:
+        _fail(f"unknown role {role!r}; expected one of {', '.join(r.value for r in Role)}")
+    if (parsed in BOUND_ROLES) != (bound_to is not None):
+        _fail(
+            f"--bound-to is {'required' if parsed in BOUND_ROLES else 'not allowed'} for role {parsed.value}"
+        )
+    info, token = Admin(_store()).create_key(parsed, label, bound_to, CLI_ACTOR)
+    if as_json:
+        _print_json({"id": info.id, "role": info.role, "key": token})
+    else:
+        out.print(f"{info.role.value} key {info.id} (shown once): {token}", highlight=False, soft_wrap=True)
+
+
+@key_app.command("list")
+def key_list(as_json: JsonOption = False) -> None:
+    """List keys (never their secrets)."""
+    with _store().transaction() as session:
+        keys = key_store.list_keys(session)
+    if as_json:
+        _print_json(keys)
+        return
+    table = Table("id", "role", "label", "bound to", "created", "revoked")
+    for k in keys:
+        table.add_row(
+            k.id,
+            k.role.value,
+            k.label,
+            k.bound_to or "",
+            k.created_at.isoformat(timespec="seconds"),
+            k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
+        )
+    out.print(table)
+
+
+@key_app.command("revoke")
+def key_revoke(key_id: str) -> None:
+    """Revoke a key; it stops working at once."""
+    if Admin(_store()).revoke_key(key_id, CLI_ACTOR) is None:
+        _fail(f"no key {key_id!r}")
+    out.print(f"key {key_id} revoked")
+
+
+# ---- entry point ----------------------------------------------------------------------------------
+
+_BAD_INPUT: tuple[type[Exception], ...] = (
+    UsageProblem,
+    PolicyValidationError,
+    bank_store.BankError,
+    bank_store.BankNotFoundError,
+    InvalidHashError,
+    UnknownCountryError,
+)
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; bad input ends with one line on stderr and exit status 2."""
+    command: Any = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="vigil", standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("vigil: aborted\n")
+        sys.exit(130)
+    except typer.TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: show its help, as --help would
+            sys.stdout.write(str(exc) + "\n")
+            sys.exit(0)
+        sys.stderr.write(f"vigil: {_one_line(str(exc))} (see --help)\n")
+        sys.exit(2)
+    except _BAD_INPUT as exc:
+        sys.stderr.write(f"vigil: {_one_line(str(exc))}\n")
+        sys.exit(2)

@@ -1,0 +1,157 @@
+"""Administrative changes: each is one store write and its audit event, in one transaction.
+
+The CLI and the HTTP API both call these, so a change made either way is recorded the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from vigil.domain.ids import utcnow
+from vigil.domain.roles import Role
+from vigil.domain.taxonomy import Category
+from vigil.policy.loader import PolicyDefinition
+from vigil.store import banks as bank_store
+from vigil.store import keys as key_store
+from vigil.store import outbox as outbox_store
+from vigil.store import policies as policy_store
+from vigil.store.audit import AuditLog
+from vigil.store.db import Store
+
+
+class Admin:
+    """Audited administrative operations on one store."""
+
+    def __init__(self, store: Store, clock: Callable[[], datetime] = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+
+    def _audit(
+        self,
+        session: Session,
+        actor: str,
+        action: str,
+        subject_type: str,
+        subject_id: str,
+        payload: dict[str, Any],
+    ) -> None:
+        AuditLog(session).append(actor, action, subject_type, subject_id, payload, self.clock())
+
+    def apply_policies(
+        self, definitions: Sequence[PolicyDefinition], actor: str
+    ) -> list[policy_store.ApplyResult]:
+        with self.store.transaction() as session:
+            results = policy_store.apply_policies(session, definitions, actor, self.clock())
+            audit = AuditLog(session)
+            for result in results:
+                if result.changed:
+                    audit.append(
+                        actor,
+                        "policy.applied",
+                        "policy",
+                        result.id,
+                        {"version": result.version},
+                        self.clock(),
+                    )
+        return results
+
+    def create_bank(
+        self, name: str, category: Category, source: str, threshold: int, actor: str
+    ) -> bank_store.BankInfo:
+        with self.store.transaction() as session:
+            bank = bank_store.create_bank(session, name, category, source, threshold, self.clock())
+            self._audit(
+                session,
+                actor,
+                "bank.created",
+                "bank",
+                name,
+                {"category": category.value, "source": source, "threshold": threshold},
+            )
+        return bank
+
+    def add_hashes(self, name: str, hashes: Sequence[bank_store.NewHash], actor: str) -> bank_store.AddReport:
+        with self.store.transaction() as session:
+            report = bank_store.add_hashes(session, name, hashes, self.clock())
+            if report.added:
+                self._audit(
+                    session,
+                    actor,
+                    "bank.hashes_added",
+                    "bank",
+                    name,
+                    {"added": report.added, "duplicates": report.duplicates, "version": report.version},
+                )
+        return report
+
+    def set_bank_enabled(self, name: str, enabled: bool, actor: str) -> bank_store.BankInfo:
+        with self.store.transaction() as session:
+            bank = bank_store.set_enabled(session, name, enabled, self.clock())
+            self._audit(
+                session,
+                actor,
+                "bank.enabled" if enabled else "bank.disabled",
+                "bank",
+                name,
+                {"version": bank.version},
+            )
+        return bank
+
+    def create_key(
+        self, role: Role, label: str, bound_to: str | None, actor: str
+    ) -> tuple[key_store.KeyInfo, str]:
+        with self.store.transaction() as session:
+            info, token = key_store.create_key(session, role, label, bound_to, self.clock())
+            self._audit(
+                session,
+                actor,
+                "key.created",
+                "api_key",
+                info.id,
+                {"role": role.value, "label": label, "bound_to": bound_to},
+            )
+        return info, token
+
+    def revoke_key(self, key_id: str, actor: str) -> key_store.KeyInfo | None:
+        with self.store.transaction() as session:
+            info = key_store.revoke_key(session, key_id, self.clock())
+            if info is not None:
+                self._audit(session, actor, "key.revoked", "api_key", key_id, {})
+        return info
+
+    def rotate_key(self, key_id: str, actor: str) -> tuple[key_store.KeyInfo, str] | None:
+        """Replace a key by a new one of the same role and binding; the old one stops working at once."""
+        with self.store.transaction() as session:
+            old = key_store.get_key(session, key_id)
+            if old is None or not old.active:
+                return None
+            key_store.revoke_key(session, key_id, self.clock())
+            info, token = key_store.create_key(session, old.role, old.label, old.bound_to, self.clock())
+            self._audit(session, actor, "key.rotated", "api_key", key_id, {"replaced_by": info.id})
+        return info, token
+
+    def create_webhook(self, url: str, description: str, actor: str) -> tuple[outbox_store.EndpointInfo, str]:
+        with self.store.transaction() as session:
+            endpoint, secret = outbox_store.create_endpoint(session, url, description, self.clock())
+            self._audit(session, actor, "webhook.created", "webhook", endpoint.id, {"url": url})
+        return endpoint, secret
+
+    def deactivate_webhook(self, endpoint_id: str, actor: str) -> outbox_store.EndpointInfo | None:
+        with self.store.transaction() as session:
+            endpoint = outbox_store.deactivate_endpoint(session, endpoint_id)
+            if endpoint is not None:
+                self._audit(session, actor, "webhook.deactivated", "webhook", endpoint_id, {})
+        return endpoint
+
+    def retry_delivery(self, delivery_id: int, actor: str) -> bool:
+        with self.store.transaction() as session:
+            revived = outbox_store.retry_delivery(session, delivery_id, self.clock())
+            if revived:
+                self._audit(
+                    session, actor, "webhook.delivery_retried", "webhook_delivery", str(delivery_id), {}
+                )
+        return revived
