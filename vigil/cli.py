@@ -361,7 +361,10 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; bad input ends with one line on stderr and exit status 2."""
     command: Any = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="vigil", standalone_mode=False)
+        # without standalone mode, an Exit raised by a command comes back as the return value
+        result = command.main(args=argv, prog_name="vigil", standalone_mode=False)
+        if isinstance(result, int) and result:
+            sys.exit(result)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

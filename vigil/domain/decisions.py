@@ -186,8 +186,9 @@ class Decision:
 
     @property
     def outcome(self) -> str:
-        """A one-word summary: the most severe action, ``review``, or ``no_action``."""
-        for action in (Action.BAN_CHANNEL, Action.SUSPEND_ACCOUNT, *VISIBILITY_SEVERITY):
+        """A one-word summary: what happens to the content itself first, then to its account or channel,
+        else ``review`` or ``no_action``."""
+        for action in (*VISIBILITY_SEVERITY, Action.BAN_CHANNEL, Action.SUSPEND_ACCOUNT):
             if action in self.actions:
                 return action.value
         if self.review_needed:

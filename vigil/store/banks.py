@@ -114,9 +114,7 @@ def get_bank(session: Session, name: str) -> BankInfo:
 
 
 def list_banks(session: Session) -> list[BankInfo]:
-    counts = dict(
-        session.execute(select(BankHash.bank_id, func.count()).group_by(BankHash.bank_id)).tuples().all()
-    )
+    counts = dict(session.execute(select(BankHash.bank_id, func.count()).group_by(BankHash.bank_id)).all())
     return [_info(b, counts.get(b.id, 0)) for b in session.scalars(select(Bank).order_by(Bank.name))]
 
 
@@ -130,15 +128,12 @@ def add_hashes(session: Session, name: str, hashes: Sequence[NewHash], now: date
     keys = list(unique)
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        existing.update(
-            session.execute(
-                select(BankHash.hash_type, BankHash.value).where(
-                    BankHash.bank_id == bank.id, tuple_(BankHash.hash_type, BankHash.value).in_(chunk)
-                )
+        found = session.execute(
+            select(BankHash.hash_type, BankHash.value).where(
+                BankHash.bank_id == bank.id, tuple_(BankHash.hash_type, BankHash.value).in_(chunk)
             )
-            .tuples()
-            .all()
         )
+        existing.update((hash_type, value) for hash_type, value in found)
     rows = [
         {
             "bank_id": bank.id,
@@ -170,7 +165,10 @@ def set_enabled(session: Session, name: str, enabled: bool, now: datetime) -> Ba
 def banks_fingerprint(session: Session) -> tuple[tuple[int, int, bool], ...]:
     """Changes whenever any bank is created, changed, enabled or disabled: a cheap staleness check."""
     return tuple(
-        session.execute(select(Bank.id, Bank.version, Bank.enabled).order_by(Bank.id)).tuples().all()
+        (bank_id, version, enabled)
+        for bank_id, version, enabled in session.execute(
+            select(Bank.id, Bank.version, Bank.enabled).order_by(Bank.id)
+        )
     )
 
 
@@ -186,5 +184,5 @@ def digest_entries(session: Session) -> list[DigestEntry]:
         select(BankHash.bank_id, BankHash.hash_type, BankHash.value).where(
             BankHash.bank_id.in_(banks), BankHash.hash_type.in_([t.value for t in DIGEST_TYPES])
         )
-    ).tuples()
+    )
     return [DigestEntry(HashType(t), v, banks[b]) for b, t, v in rows]

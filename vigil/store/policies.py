@@ -91,15 +91,12 @@ def active_policies(session: Session) -> list[tuple[PolicyDefinition, int]]:
 
 def active_fingerprint(session: Session) -> tuple[tuple[str, int], ...]:
     """Changes whenever a policy version is applied: a cheap staleness check."""
-    return tuple(
-        session.execute(
-            select(PolicyVersion.policy_id, PolicyVersion.version)
-            .where(PolicyVersion.active.is_(True))
-            .order_by(PolicyVersion.policy_id)
-        )
-        .tuples()
-        .all()
+    rows = session.execute(
+        select(PolicyVersion.policy_id, PolicyVersion.version)
+        .where(PolicyVersion.active.is_(True))
+        .order_by(PolicyVersion.policy_id)
     )
+    return tuple((policy_id, version) for policy_id, version in rows)
 
 
 def list_policies(session: Session) -> list[StoredPolicy]:

@@ -192,7 +192,7 @@ def submit_batch(
 
 
 @router.get(
-    "/content/{content_id}", response_model=StoredOut, summary="The decision stored for a content item"
+    "/content/{content_id:path}", response_model=StoredOut, summary="The decision stored for a content item"
 )
 def get_content(
     content_id: str, _principal: Principal = Depends(_READERS), store: Store = Depends(get_store)

@@ -1,0 +1,129 @@
+"""The `vigil` command line: what operators type, what they read back, and how refusals look."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vigil.cli import main
+
+
+@pytest.fixture(autouse=True)
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VIGIL_DATABASE_URL", f"sqlite:///{tmp_path / 'vigil.db'}")
+    return tmp_path / "vigil.db"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_init_creates_the_database_loads_the_pack_and_prints_an_admin_key_once(
+    capsys: pytest.CaptureFixture[str], database: Path
+) -> None:
+    code, out, _ = run(capsys, "init", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["admin_key"].startswith("vgl_")
+    assert len(result["policies"]) == 12
+    assert database.exists()
+    code, out, _ = run(capsys, "key", "list", "--json")
+    assert result["admin_key"] not in out
+    assert json.loads(out)[0]["role"] == "admin"
+
+
+def test_bank_lifecycle_from_the_command_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    media = tmp_path / "known.jpg"
+    media.write_bytes(b"known image bytes")
+    assert run(capsys, "bank", "create", "ncmec", "--category", "csam", "--source", "ncmec")[0] == 0
+    code, out, _ = run(
+        capsys, "bank", "add", "ncmec", "--type", "md5", "D41D8CD98F00B204E9800998ECF8427E", "--json"
+    )
+    assert (code, json.loads(out)["added"]) == (0, 1)
+    code, out, _ = run(capsys, "bank", "add", "ncmec", "--media", str(media), "--json")
+    assert json.loads(out) == {"added": 2, "duplicates": 0, "version": 3}
+    code, out, _ = run(capsys, "bank", "list", "--json")
+    [bank] = json.loads(out)
+    assert (bank["name"], bank["category"], bank["hash_count"]) == ("ncmec", "csam", 3)
+
+
+def test_policy_apply_versions_and_lists(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    policy = tmp_path / "label.yaml"
+    policy.write_text(
+        "id: label-spam\nwhen: \"signals.exists(s, s.category == 'spam')\"\ncategory: spam\n"
+        "ground: {type: incompatible_content, reference: 'ToS 4.7', explanation: 'Spam.'}\nactions: [label]\n"
+    )
+    assert run(capsys, "policy", "validate", str(policy))[0] == 0
+    code, out, _ = run(capsys, "policy", "apply", str(policy), "--json")
+    assert json.loads(out) == [{"id": "label-spam", "version": 1, "changed": True}]
+    policy.write_text(policy.read_text().replace("[label]", "[demote]"))
+    code, out, _ = run(capsys, "policy", "apply", str(policy), "--json")
+    assert json.loads(out) == [{"id": "label-spam", "version": 2, "changed": True}]
+    code, out, _ = run(capsys, "policy", "list", "--json")
+    assert [(p["id"], p["version"]) for p in json.loads(out)] == [("label-spam", 2)]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("bank", "create", "b", "--category", "terorism"), "unknown category 'terorism'"),
+        (
+            ("bank", "add", "missing", "--type", "md5", "d41d8cd98f00b204e9800998ecf8427e"),
+            "no bank named 'missing'",
+        ),
+        (("bank", "add", "b", "--type", "crc32", "00"), "unknown hash type 'crc32'"),
+        (("policy", "validate", "nowhere.yaml"), "no such file or folder"),
+        (("key", "create", "--role", "authority"), "--bound-to is required"),
+        (("bank", "frobnicate"), "No such command 'frobnicate'"),
+        (("serve", "--port", "99999"), "less than or equal to 65535"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_on_stderr(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], expected: str
+) -> None:
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("vigil: ")
+    assert expected in err
+
+
+def test_a_policy_with_a_typo_is_one_line_naming_file_and_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "csam.yaml"
+    bad.write_text(
+        "id: x\nwhen: \"signals.exists(s, s.category == 'csam')\"\ncategory: csam\n"
+        "ground: {type: illegal_content, reference: r, explanation: e}\nactions: [remov]\n"
+    )
+    code, _, err = run(capsys, "policy", "apply", str(bad))
+    assert code == 2
+    assert err == (
+        "vigil: policy csam.yaml line 5: unknown action 'remov' (did you mean 'remove'?); expected one of remove, "
+        "geo_restrict, age_restrict, label, demote, suspend_account, ban_channel, preserve_evidence, "
+        "report_hotline, notify_user\n"
+    )
+    assert run(capsys, "policy", "list", "--json")[1].strip() == "[]"
+
+
+def test_audit_verify_names_the_first_broken_link(capsys: pytest.CaptureFixture[str], database: Path) -> None:
+    run(capsys, "init")
+    code, out, _ = run(capsys, "audit", "verify", "--json")
+    assert (code, json.loads(out)["intact"]) == (0, True)
+    import sqlite3
+
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE audit_events SET payload = '{\"version\":99}' WHERE seq = 3")
+    code, _, err = run(capsys, "audit", "verify")
+    assert code == 1
+    assert err == "audit chain broken at event 3: content does not match its hash\n"
