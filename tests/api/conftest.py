@@ -24,7 +24,7 @@ class Api:
     admin_key: str
 
     def key(self, role: Role, bound_to: str | None = None) -> str:
-        info, token = Admin(self.store).create_key(role, f"test {role.value}", bound_to, "test")
+        _, token = Admin(self.store).create_key(role, f"test {role.value}", bound_to, "test")
         return token
 
     def as_(self, token: str) -> dict[str, str]:

@@ -68,7 +68,7 @@ def test_policy_apply_versions_and_lists(capsys: pytest.CaptureFixture[str], tmp
     policy.write_text(policy.read_text().replace("[label]", "[demote]"))
     code, out, _ = run(capsys, "policy", "apply", str(policy), "--json")
     assert json.loads(out) == [{"id": "label-spam", "version": 2, "changed": True}]
-    code, out, _ = run(capsys, "policy", "list", "--json")
+    _, out, _ = run(capsys, "policy", "list", "--json")
     assert [(p["id"], p["version"]) for p in json.loads(out)] == [("label-spam", 2)]
 
 
