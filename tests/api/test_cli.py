@@ -63,10 +63,10 @@ def test_policy_apply_versions_and_lists(capsys: pytest.CaptureFixture[str], tmp
         "ground: {type: incompatible_content, reference: 'ToS 4.7', explanation: 'Spam.'}\nactions: [label]\n"
     )
     assert run(capsys, "policy", "validate", str(policy))[0] == 0
-    code, out, _ = run(capsys, "policy", "apply", str(policy), "--json")
+    _, out, _ = run(capsys, "policy", "apply", str(policy), "--json")
     assert json.loads(out) == [{"id": "label-spam", "version": 1, "changed": True}]
     policy.write_text(policy.read_text().replace("[label]", "[demote]"))
-    code, out, _ = run(capsys, "policy", "apply", str(policy), "--json")
+    _, out, _ = run(capsys, "policy", "apply", str(policy), "--json")
     assert json.loads(out) == [{"id": "label-spam", "version": 2, "changed": True}]
     _, out, _ = run(capsys, "policy", "list", "--json")
     assert [(p["id"], p["version"]) for p in json.loads(out)] == [("label-spam", 2)]
