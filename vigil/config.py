@@ -18,7 +18,6 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="largest accepted request body")
     max_batch_items: int = Field(default=1000, ge=1, le=10_000)
-    max_text_chars: int = Field(default=100_000, ge=1)
     max_media_bytes: int = Field(default=4 * 1024 * 1024, ge=1, description="largest inline media item")
 
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)

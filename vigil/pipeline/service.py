@@ -22,9 +22,10 @@ from vigil.detect.base import DetectorRegistry
 from vigil.detect.hashing.digest_detector import DigestBankDetector, DigestIndex
 from vigil.domain.content import Content
 from vigil.domain.decisions import Decision, DecisionContext
+from vigil.domain.enforcement import ENFORCEMENT_EVENT
 from vigil.domain.ids import new_id, utcnow
 from vigil.domain.signals import Signal
-from vigil.enforce.actions import ENFORCEMENT_EVENT, enforcement_payload
+from vigil.enforce.actions import enforcement_payload
 from vigil.policy.engine import PolicySet, compile_policy
 from vigil.store import banks as bank_store
 from vigil.store import content as content_store

@@ -5,19 +5,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from vigil.domain.enforcement import DeliveryState
 from vigil.domain.ids import new_id
 from vigil.store.tables import OutboxEvent, WebhookDelivery, WebhookEndpoint
-
-
-class DeliveryState(StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    DEAD = "dead"  # gave up after the configured number of attempts; retry by hand through the API
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from vigil.api.auth import Principal, require
 from vigil.api.deps import get_admin, get_store
 from vigil.api.errors import not_found
+from vigil.domain.enforcement import DeliveryState
 from vigil.domain.roles import Role
 from vigil.pipeline.admin import Admin
 from vigil.store import outbox as outbox_store
@@ -57,7 +58,7 @@ class DeliveryOut(BaseModel):
     event_id: str
     event_type: str
     endpoint_id: str
-    state: outbox_store.DeliveryState
+    state: DeliveryState
     attempts: int
     next_attempt_at: datetime
     last_status: int | None
@@ -94,7 +95,7 @@ def deactivate(
 
 @router.get("/webhooks/deliveries", response_model=list[DeliveryOut], summary="Deliveries, newest first")
 def deliveries(
-    state: outbox_store.DeliveryState | None = Query(
+    state: DeliveryState | None = Query(
         default=None, description="e.g. 'dead' for the dead-letter list"
     ),
     limit: int = Query(default=100, ge=1, le=1000),
