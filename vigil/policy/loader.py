@@ -87,7 +87,7 @@ class PolicyDocument(BaseModel):
     @field_validator("id")
     @classmethod
     def _id_shape(cls, value: str) -> str:
-        if not POLICY_ID.match(value):
+        if not POLICY_ID.fullmatch(value):
             raise ValueError(
                 "policy id must be 1-64 characters of lower-case letters, digits, '-' or '_',"
                 " starting with a letter or digit"
