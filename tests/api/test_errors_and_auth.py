@@ -103,3 +103,12 @@ def test_openapi_describes_the_v1_areas(api: Api) -> None:
         "/v1/webhooks",
         "/v1/audit/verify",
     } <= paths
+
+
+def test_nul_characters_are_refused_in_bodies_and_urls(api: Api) -> None:
+    body = api.client.post(
+        "/v1/content", json={"id": "x", "author_id": "u", "text": "a\x00b"}, headers=api.admin
+    )
+    url = api.client.get("/v1/banks/b%00x", headers=api.admin)
+    assert body.status_code == url.status_code == 400
+    assert body.json()["error"]["code"] == url.json()["error"]["code"] == "nul_character"

@@ -20,10 +20,13 @@ from vigil.pipeline.service import Pipeline
 from vigil.store.db import Store
 
 
-class BodyLimit:
-    """Refuses request bodies over ``limit`` bytes with 413, before any handler parses them.
+class RequestGuard:
+    """Refuses, before any handler parses them, request bodies over ``limit`` bytes (413) and
+    requests carrying NUL characters (400).
 
-    The declared Content-Length is checked first; a chunked body is counted as it streams in.
+    The declared Content-Length is checked first; a chunked body is counted as it streams in. NUL is
+    refused because PostgreSQL cannot store it in text and no legitimate identifier or text needs it:
+    a platform strips it from user text before sending.
     """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
@@ -34,9 +37,12 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            await self._refuse(send, 400, "nul_character", "the URL contains a NUL character")
+            return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+            await self._refuse_size(send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -48,11 +54,16 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await self._refuse(send)
+                await self._refuse_size(send)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        if b"\x00" in body or b"\\u0000" in body.lower():
+            await self._refuse(
+                send, 400, "nul_character", "the request body contains a NUL character (\\u0000)"
+            )
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -64,14 +75,15 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        payload = json.dumps(
-            error_body("payload_too_large", f"request body is larger than {self.limit} bytes")
-        ).encode()
+    async def _refuse_size(self, send: Send) -> None:
+        await self._refuse(send, 413, "payload_too_large", f"request body is larger than {self.limit} bytes")
+
+    async def _refuse(self, send: Send, status: int, code: str, message: str) -> None:
+        payload = json.dumps(error_body(code, message)).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(payload)).encode()),
@@ -126,5 +138,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, limit=settings.max_body_bytes)
     return app
