@@ -8,8 +8,9 @@ When several policies match, their outcomes merge by a fixed precedence (``docs/
    another is withheld in both.
 3. Account and channel actions, and Vigil's own duties (preserve evidence, report to a hotline,
    notify the user) are unioned.
-4. The category and ground of the decision come from the outcome with the most severe action (ties:
-   the policy id, for determinism); other matched categories become additional categories.
+4. The category and ground of the decision come from the outcome with the most severe restriction
+   of the content itself (then channel bans, then account suspensions; ties: the policy id, for
+   determinism); other matched categories become additional categories.
 5. Review is needed when any matched policy asks for it, or when a policy fails to evaluate (a
    person looks rather than the machine silently passing the item).
 6. Shadow policies never contribute; what they would have done is recorded beside the decision.
@@ -44,7 +45,8 @@ from vigil.policy.loader import PolicyDefinition, compile_condition
 
 log = logging.getLogger(__name__)
 
-_RANKED_ACTIONS: tuple[Action, ...] = (Action.BAN_CHANNEL, Action.SUSPEND_ACCOUNT, *VISIBILITY_SEVERITY)
+# A decision is first about the content, so what happens to the content picks the category and ground.
+_RANKED_ACTIONS: tuple[Action, ...] = (*VISIBILITY_SEVERITY, Action.BAN_CHANNEL, Action.SUSPEND_ACCOUNT)
 
 
 @dataclass(frozen=True, slots=True)

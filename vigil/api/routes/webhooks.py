@@ -95,9 +95,7 @@ def deactivate(
 
 @router.get("/webhooks/deliveries", response_model=list[DeliveryOut], summary="Deliveries, newest first")
 def deliveries(
-    state: DeliveryState | None = Query(
-        default=None, description="e.g. 'dead' for the dead-letter list"
-    ),
+    state: DeliveryState | None = Query(default=None, description="e.g. 'dead' for the dead-letter list"),
     limit: int = Query(default=100, ge=1, le=1000),
     _principal: Principal = Depends(_MANAGERS),
     store: Store = Depends(get_store),
