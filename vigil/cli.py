@@ -19,8 +19,9 @@ from rich.table import Table
 
 from vigil import __version__
 from vigil.config import Settings
+from vigil.detect.hashing.banks import BankFileError, BankFormat, parse_bank_file, to_csv
 from vigil.detect.hashing.digests import digest_bytes
-from vigil.domain.hashes import InvalidHashError, normalise_hash, parse_hash_type
+from vigil.domain.hashes import InvalidHashError, ListedHash, normalise_hash, parse_hash_type
 from vigil.domain.jurisdictions import UnknownCountryError
 from vigil.domain.roles import BOUND_ROLES, Role
 from vigil.domain.taxonomy import Category
@@ -236,19 +237,19 @@ def bank_add(
     as_json: JsonOption = False,
 ) -> None:
     """Add hashes to a bank, given as values of one --type or as --media files to hash."""
-    hashes: list[bank_store.NewHash] = []
+    hashes: list[ListedHash] = []
     if values:
         if hash_type is None:
             _fail("give --type (pdq, md5 or sha256) for the hash values")
         kind = parse_hash_type(hash_type)
-        hashes.extend(bank_store.NewHash(kind, normalise_hash(kind, v)) for v in values)
+        hashes.extend(ListedHash(kind, normalise_hash(kind, v)) for v in values)
     for path in media or []:
         try:
             digests = digest_bytes(path.read_bytes())
         except OSError as exc:
             _fail(f"cannot read {path}: {exc.strerror}")
-        hashes.append(bank_store.NewHash(parse_hash_type("md5"), digests.md5, note=path.name))
-        hashes.append(bank_store.NewHash(parse_hash_type("sha256"), digests.sha256, note=path.name))
+        hashes.append(ListedHash(parse_hash_type("md5"), digests.md5, note=path.name))
+        hashes.append(ListedHash(parse_hash_type("sha256"), digests.sha256, note=path.name))
     if not hashes:
         _fail("nothing to add: give hash values with --type, or --media FILE")
     report = Admin(_store()).add_hashes(name, hashes, CLI_ACTOR)
@@ -258,6 +259,59 @@ def bank_add(
         out.print(
             f"{report.added} added, {report.duplicates} already present; bank {name} is at version {report.version}"
         )
+
+
+@bank_app.command("import")
+def bank_import(
+    name: str,
+    file: Annotated[Path, typer.Argument(help="the hash list")],
+    fmt: Annotated[
+        BankFormat, typer.Option("--format", help="csv, plain or threatexchange")
+    ] = BankFormat.CSV,
+    hash_type: Annotated[str | None, typer.Option("--type", help="hash type of a plain list")] = None,
+    partial: Annotated[
+        bool, typer.Option("--partial", help="import the good rows even if some are refused")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a hash list; by default nothing is imported if any row is refused."""
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read {file}: {exc}")
+    store = _store()
+    with store.transaction() as session:
+        category = bank_store.get_bank(session, name).category
+    parsed = parse_bank_file(text, fmt, category, parse_hash_type(hash_type) if hash_type else None)
+    report = Admin(store).import_hashes(name, parsed, partial, CLI_ACTOR)
+    if as_json:
+        _print_json({"file": str(file), "format": fmt, **asdict(report)})
+    else:
+        for row in report.refused:
+            out.print(f"line {row.line}: {row.reason}", highlight=False, markup=False)
+        out.print(
+            f"{report.accepted} rows accepted, {len(report.refused)} refused; "
+            f"{report.added} added, {report.duplicates} already present; bank {name} at version {report.version}"
+        )
+    if not report.imported:
+        first = report.refused[0]
+        _fail(
+            f"{len(report.refused)} rows refused, nothing imported (first: line {first.line}: {first.reason});"
+            " fix the file or use --partial"
+        )
+
+
+@bank_app.command("export")
+def bank_export(
+    name: str,
+    fmt: Annotated[BankFormat, typer.Option("--format", help="csv")] = BankFormat.CSV,
+) -> None:
+    """Write a bank to stdout in Vigil's CSV."""
+    if fmt is not BankFormat.CSV:
+        _fail("export writes csv only")
+    with _store().transaction() as session:
+        for line in to_csv(bank_store.export_rows(session, name)):
+            sys.stdout.write(line)
 
 
 # ---- audit ----------------------------------------------------------------------------------------
@@ -345,6 +399,7 @@ def key_revoke(key_id: str) -> None:
 
 _BAD_INPUT: tuple[type[Exception], ...] = (
     UsageProblem,
+    BankFileError,
     PolicyValidationError,
     bank_store.BankError,
     bank_store.BankNotFoundError,

@@ -16,7 +16,7 @@ import pytest
 from vigil.domain.content import Audience, Content, ContentKind, MediaHashes
 from vigil.domain.decisions import Action, DecisionContext, PolicyRef
 from vigil.domain.enforcement import ENFORCEMENT_EVENT, DeliveryState
-from vigil.domain.hashes import HashType
+from vigil.domain.hashes import HashType, ListedHash
 from vigil.domain.signals import SignalKind
 from vigil.domain.taxonomy import Category
 from vigil.pipeline.service import Outcome, Pipeline
@@ -26,7 +26,6 @@ from vigil.store import banks as bank_store
 from vigil.store import content as content_store
 from vigil.store import outbox as outbox_store
 from vigil.store import policies as policy_store
-from vigil.store.banks import NewHash
 from vigil.store.db import Store
 from vigil.store.tables import OutboxEvent
 
@@ -63,7 +62,7 @@ def pipeline(store: Store, now: datetime) -> Pipeline:
     with store.transaction() as session:
         policy_store.apply_policies(session, load_policy_paths([DEFAULT_PACK]), "admin", now)
         bank_store.create_bank(session, "gifct-test", Category.TERRORISM, "gifct", 31, now)
-        bank_store.add_hashes(session, "gifct-test", [NewHash(HashType.MD5, TERROR_MD5)], now)
+        bank_store.add_hashes(session, "gifct-test", [ListedHash(HashType.MD5, TERROR_MD5)], now)
     return Pipeline(store, clock=lambda: now)
 
 
@@ -236,7 +235,7 @@ def test_a_bank_filled_after_the_first_submission_is_used_for_the_next(
 ) -> None:
     (before,) = pipeline.submit([post("post-1", now, media(INNOCENT_MD5))], DecisionContext(), ACTOR)
     with store.transaction() as session:
-        bank_store.add_hashes(session, "gifct-test", [NewHash(HashType.MD5, INNOCENT_MD5)], now)
+        bank_store.add_hashes(session, "gifct-test", [ListedHash(HashType.MD5, INNOCENT_MD5)], now)
 
     (after,) = pipeline.submit([post("post-2", now, media(INNOCENT_MD5))], DecisionContext(), ACTOR)
 

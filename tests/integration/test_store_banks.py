@@ -7,23 +7,23 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from vigil.domain.hashes import HashType
+from vigil.domain.hashes import HashType, ListedHash
 from vigil.domain.taxonomy import Category
 from vigil.store import banks as bank_store
-from vigil.store.banks import BankError, BankNotFoundError, NewHash
+from vigil.store.banks import BankError, BankNotFoundError
 from vigil.store.db import Store
 
 
-def md5(seed: str) -> NewHash:
-    return NewHash(HashType.MD5, hashlib.md5(seed.encode()).hexdigest(), source_id=f"src-{seed}")
+def md5(seed: str) -> ListedHash:
+    return ListedHash(HashType.MD5, hashlib.md5(seed.encode()).hexdigest(), source_id=f"src-{seed}")
 
 
-def sha256(seed: str) -> NewHash:
-    return NewHash(HashType.SHA256, hashlib.sha256(seed.encode()).hexdigest())
+def sha256(seed: str) -> ListedHash:
+    return ListedHash(HashType.SHA256, hashlib.sha256(seed.encode()).hexdigest())
 
 
-def pdq(seed: str) -> NewHash:
-    return NewHash(HashType.PDQ, hashlib.sha256(b"pdq" + seed.encode()).hexdigest())
+def pdq(seed: str) -> ListedHash:
+    return ListedHash(HashType.PDQ, hashlib.sha256(b"pdq" + seed.encode()).hexdigest())
 
 
 def make_bank(store: Store, name: str, now: datetime, category: Category = Category.TERRORISM) -> None:

@@ -10,7 +10,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-
 log = logging.getLogger(__name__)
 
 
@@ -97,4 +96,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         # the details stay in the server log: they may hold content or internals a caller must not see
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return JSONResponse(error_body("internal_error", "Vigil failed to handle this request"), status_code=500)
+        return JSONResponse(
+            error_body("internal_error", "Vigil failed to handle this request"), status_code=500
+        )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -45,3 +47,15 @@ def normalise_hash(hash_type: HashType, value: str) -> str:
             f"{shown!r} is not a {hash_type.value} hash ({expected} hexadecimal characters)"
         )
     return lowered
+
+
+@dataclass(frozen=True, slots=True)
+class ListedHash:
+    """A hash as a bank lists it: the normalised value and where it came from."""
+
+    hash_type: HashType
+    value: str
+    source: str = ""
+    source_id: str = ""
+    added_at: datetime | None = None  # when the list says it was added; None means now
+    note: str = ""

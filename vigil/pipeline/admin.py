@@ -6,11 +6,14 @@ The CLI and the HTTP API both call these, so a change made either way is recorde
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from vigil.detect.hashing.banks import ParsedFile, RefusedRow
+from vigil.domain.hashes import ListedHash
 from vigil.domain.ids import utcnow
 from vigil.domain.roles import Role
 from vigil.domain.taxonomy import Category
@@ -21,6 +24,18 @@ from vigil.store import outbox as outbox_store
 from vigil.store import policies as policy_store
 from vigil.store.audit import AuditLog
 from vigil.store.db import Store
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What became of each row of an imported file."""
+
+    accepted: int
+    refused: list[RefusedRow]
+    imported: bool  # False when refused rows stopped the whole file
+    added: int
+    duplicates: int
+    version: int
 
 
 class Admin:
@@ -74,7 +89,7 @@ class Admin:
             )
         return bank
 
-    def add_hashes(self, name: str, hashes: Sequence[bank_store.NewHash], actor: str) -> bank_store.AddReport:
+    def add_hashes(self, name: str, hashes: Sequence[ListedHash], actor: str) -> bank_store.AddReport:
         with self.store.transaction() as session:
             report = bank_store.add_hashes(session, name, hashes, self.clock())
             if report.added:
@@ -87,6 +102,24 @@ class Admin:
                     {"added": report.added, "duplicates": report.duplicates, "version": report.version},
                 )
         return report
+
+    def import_hashes(self, name: str, parsed: ParsedFile, partial: bool, actor: str) -> ImportReport:
+        """Add a parsed file's accepted rows: all of them, or none if any row was refused (unless ``partial``)."""
+        if parsed.refused and not partial:
+            with self.store.transaction() as session:
+                version = bank_store.get_bank(session, name).version
+            return ImportReport(
+                len(parsed.accepted), parsed.refused, imported=False, added=0, duplicates=0, version=version
+            )
+        report = self.add_hashes(name, [row.hash for row in parsed.accepted], actor)
+        return ImportReport(
+            len(parsed.accepted),
+            parsed.refused,
+            imported=True,
+            added=report.added,
+            duplicates=report.duplicates,
+            version=report.version,
+        )
 
     def set_bank_enabled(self, name: str, enabled: bool, actor: str) -> bank_store.BankInfo:
         with self.store.transaction() as session:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
+from vigil.detect.hashing.banks import ExportRow
 from vigil.detect.hashing.digest_detector import BankRef, DigestEntry
-from vigil.domain.hashes import DIGEST_TYPES, HashType
+from vigil.domain.hashes import DIGEST_TYPES, HashType, ListedHash
 from vigil.domain.taxonomy import Category
 from vigil.store.tables import Bank, BankHash
 
@@ -41,16 +42,6 @@ class BankInfo:
     hash_count: int
     created_at: datetime
     updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class NewHash:
-    """A validated hash to add (value already normalised)."""
-
-    hash_type: HashType
-    value: str
-    source_id: str = ""
-    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +109,10 @@ def list_banks(session: Session) -> list[BankInfo]:
     return [_info(b, counts.get(b.id, 0)) for b in session.scalars(select(Bank).order_by(Bank.name))]
 
 
-def add_hashes(session: Session, name: str, hashes: Sequence[NewHash], now: datetime) -> AddReport:
+def add_hashes(session: Session, name: str, hashes: Sequence[ListedHash], now: datetime) -> AddReport:
     """Add hashes to a bank; hashes it already holds are counted, not added. Bumps the version if any were added."""
     bank = _bank(session, name)
-    unique: dict[tuple[str, str], NewHash] = {}
+    unique: dict[tuple[str, str], ListedHash] = {}
     for new in hashes:
         unique.setdefault((new.hash_type.value, new.value), new)
     existing: set[tuple[str, str]] = set()
@@ -139,9 +130,10 @@ def add_hashes(session: Session, name: str, hashes: Sequence[NewHash], now: date
             "bank_id": bank.id,
             "hash_type": h.hash_type.value,
             "value": h.value,
+            "source": h.source,
             "source_id": h.source_id,
             "note": h.note,
-            "added_at": now,
+            "added_at": h.added_at or now,
         }
         for key, h in unique.items()
         if key not in existing
@@ -186,3 +178,18 @@ def digest_entries(session: Session) -> list[DigestEntry]:
         )
     )
     return [DigestEntry(HashType(t), v, banks[b]) for b, t, v in rows]
+
+
+def export_rows(session: Session, name: str) -> Iterator[ExportRow]:
+    """Every hash of a bank, oldest first, streamed in batches."""
+    bank = _bank(session, name)
+    query = (
+        select(BankHash)
+        .where(BankHash.bank_id == bank.id)
+        .order_by(BankHash.id)
+        .execution_options(yield_per=5000)
+    )
+    for row in session.scalars(query):
+        yield ExportRow(
+            row.hash_type, row.value, bank.category, row.source, row.source_id, row.added_at, row.note
+        )

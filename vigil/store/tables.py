@@ -104,6 +104,7 @@ class BankHash(Base):
     bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"))
     hash_type: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(100), default="", server_default="")
     source_id: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(String(1000), default="")
     added_at: Mapped[datetime]

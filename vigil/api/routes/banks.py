@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vigil.api.auth import Principal, require
 from vigil.api.deps import get_admin, get_store
 from vigil.api.errors import ApiError, not_found
-from vigil.domain.hashes import HashType, InvalidHashError, normalise_hash
+from vigil.domain.hashes import HashType, InvalidHashError, ListedHash, normalise_hash
 from vigil.domain.roles import Role
 from vigil.domain.taxonomy import Category
 from vigil.pipeline.admin import Admin
@@ -110,14 +110,12 @@ def get_bank(
 def add_hashes(
     name: str, body: HashesIn, principal: Principal = Depends(_ADMINS), admin: Admin = Depends(get_admin)
 ) -> AddOut:
-    hashes: list[bank_store.NewHash] = []
+    hashes: list[ListedHash] = []
     problems: list[dict[str, str]] = []
     for index, item in enumerate(body.hashes):
         try:
             hashes.append(
-                bank_store.NewHash(
-                    item.type, normalise_hash(item.type, item.value), item.source_id, item.note
-                )
+                ListedHash(item.type, normalise_hash(item.type, item.value), item.source_id, item.note)
             )
         except InvalidHashError as exc:
             problems.append({"loc": f"hashes.{index}.value", "message": str(exc)})
