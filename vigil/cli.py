@@ -6,7 +6,9 @@ Bad input exits with status 2 and one line on stderr; data goes to stdout (``--j
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from enum import Enum
@@ -15,18 +17,21 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from vigil import __version__
 from vigil.config import Settings
 from vigil.detect.hashing.banks import BankFileError, BankFormat, parse_bank_file, to_csv
-from vigil.detect.hashing.digests import digest_bytes
+from vigil.detect.hashing.media import bank_hashes
 from vigil.domain.hashes import InvalidHashError, ListedHash, normalise_hash, parse_hash_type
 from vigil.domain.jurisdictions import UnknownCountryError
 from vigil.domain.roles import BOUND_ROLES, Role
 from vigil.domain.taxonomy import Category
 from vigil.pipeline.admin import Admin
+from vigil.pipeline.service import Pipeline
 from vigil.policy.loader import DEFAULT_PACK, PolicyValidationError, load_policy_paths
+from vigil.scan import expand, hash_file, hash_files, scan_result
 from vigil.store import audit as audit_store
 from vigil.store import banks as bank_store
 from vigil.store import keys as key_store
@@ -129,6 +134,84 @@ def serve(
     store = _store()
     out.print(f"Vigil {__version__} listening on http://{host}:{port} (OpenAPI at /openapi.json)")
     uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning")
+
+
+@app.command("hash")
+def hash_command(
+    files: Annotated[list[Path], typer.Argument(help="files to hash")],
+    as_json: JsonOption = False,
+) -> None:
+    """Print the PDQ hash (with quality), MD5 and SHA-256 of each file."""
+    failed = 0
+    for path in files:
+        hashed = hash_file(str(path))
+        found = hashed.fingerprint
+        record = {
+            "path": str(path),
+            "pdq": found.pdq[0] if found and found.pdq else None,
+            "pdq_quality": found.pdq_quality if found else None,
+            "md5": found.md5 if found else None,
+            "sha256": found.sha256 if found else None,
+            "error": hashed.error,
+        }
+        failed += hashed.error is not None
+        if as_json:
+            _print_json(record)
+        elif hashed.error:
+            sys.stderr.write(f"vigil: {path}: {hashed.error}\n")
+        else:
+            out.print(
+                f"{path}\n  pdq    {record['pdq'] or '-'} (quality {record['pdq_quality']})\n"
+                f"  md5    {record['md5']}\n  sha256 {record['sha256']}",
+                highlight=False,
+                markup=False,
+            )
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="files and folders (recursive)")],
+    as_json: JsonOption = False,
+    workers: Annotated[int, typer.Option(help="processes hashing in parallel", min=1)] = os.cpu_count() or 1,
+) -> None:
+    """Hash files and folders and match them against the banks and policies (nothing is recorded)."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        _fail(f"no such file or folder: {', '.join(missing)}")
+    pipeline = Pipeline(_store(), pdq_quality_threshold=Settings().pdq_quality_threshold)
+    files = expand(paths)
+    matched = 0
+    with Progress(
+        TextColumn("scanning"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=as_json or not files,
+    ) as progress:
+        task = progress.add_task("scan", total=len(files), rate="")
+        started = time.monotonic()
+        for done, hashed in enumerate(hash_files(files, workers), start=1):
+            result = scan_result(pipeline, hashed)
+            matched += bool(result["matches"])
+            if as_json:
+                _print_json(result)
+            elif result["error"]:
+                progress.console.print(f"{hashed.path}: {result['error']}", markup=False, highlight=False)
+            elif result["matches"]:
+                banks = ", ".join(
+                    f"{m['bank']} ({m['hash_type']} d={m['distance']})" for m in result["matches"]
+                )
+                progress.console.print(
+                    f"{hashed.path}: {result['decision']['outcome']} - {banks}", markup=False, highlight=False
+                )
+            rate = done / max(time.monotonic() - started, 1e-9)
+            progress.update(task, advance=1, rate=f"{rate:.0f} files/s")
+    if not as_json:
+        out.print(f"{len(files)} files scanned, {matched} matched")
 
 
 # ---- policies -------------------------------------------------------------------------------------
@@ -245,16 +328,15 @@ def bank_add(
         hashes.extend(ListedHash(kind, normalise_hash(kind, v)) for v in values)
     for path in media or []:
         try:
-            digests = digest_bytes(path.read_bytes())
+            data = path.read_bytes()
         except OSError as exc:
             _fail(f"cannot read {path}: {exc.strerror}")
-        hashes.append(ListedHash(parse_hash_type("md5"), digests.md5, note=path.name))
-        hashes.append(ListedHash(parse_hash_type("sha256"), digests.sha256, note=path.name))
+        hashes.extend(bank_hashes(data, note=path.name))
     if not hashes:
         _fail("nothing to add: give hash values with --type, or --media FILE")
     report = Admin(_store()).add_hashes(name, hashes, CLI_ACTOR)
     if as_json:
-        _print_json(report)
+        _print_json({"added": report.added, "duplicates": report.duplicates, "version": report.version})
     else:
         out.print(
             f"{report.added} added, {report.duplicates} already present; bank {name} is at version {report.version}"

@@ -20,9 +20,14 @@ class Settings(BaseSettings):
     max_batch_items: int = Field(default=1000, ge=1, le=10_000)
     max_media_bytes: int = Field(default=4 * 1024 * 1024, ge=1, description="largest inline media item")
 
+    pdq_quality_threshold: int = Field(
+        default=50, ge=0, le=100, description="PDQ hashes of lower quality are not matched"
+    )
+
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
     webhook_max_attempts: int = Field(default=10, ge=1)
     webhook_backoff_base_seconds: float = Field(default=2.0, gt=0)
     webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     webhook_poll_seconds: float = Field(default=0.5, gt=0)
     webhook_deliver: bool = Field(default=True, description="run the delivery loop inside `vigil serve`")
+    retro_matching: bool = Field(default=True, description="run retroactive matching inside `vigil serve`")

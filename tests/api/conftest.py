@@ -38,7 +38,10 @@ class Api:
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'vigil.db'}", webhook_deliver=False, max_body_bytes=256 * 1024
+        database_url=f"sqlite:///{tmp_path / 'vigil.db'}",
+        webhook_deliver=False,
+        retro_matching=False,
+        max_body_bytes=256 * 1024,
     )
     store = Store(settings.database_url)
     store.migrate()

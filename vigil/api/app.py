@@ -11,11 +11,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vigil import __version__
 from vigil.api.errors import error_body, install_error_handlers
-from vigil.api.routes import audit, banks, content, keys, policies, webhooks
+from vigil.api.routes import audit, banks, content, hashes, keys, policies, webhooks
 from vigil.config import Settings
 from vigil.domain.ids import utcnow
 from vigil.enforce.outbox import DeliveryLoop, RetryPolicy
 from vigil.pipeline.admin import Admin
+from vigil.pipeline.retro import RetroMatcher
 from vigil.pipeline.service import Pipeline
 from vigil.store.db import Store
 
@@ -98,8 +99,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or Settings()
     store = store or Store(settings.database_url)
 
+    pipeline = Pipeline(store, pdq_quality_threshold=settings.pdq_quality_threshold)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        retro = None
+        if settings.retro_matching:
+            retro = RetroMatcher(pipeline, utcnow, settings.pdq_quality_threshold)
+            retro.start()
         loop = None
         if settings.webhook_deliver:
             loop = DeliveryLoop(
@@ -119,6 +126,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         finally:
             if loop is not None:
                 loop.stop()
+            if retro is not None:
+                retro.stop()
 
     app = FastAPI(
         title="Vigil",
@@ -128,10 +137,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.pipeline = Pipeline(store)
+    app.state.pipeline = pipeline
     app.state.admin = Admin(store)
     install_error_handlers(app)
-    for router in (content.router, banks.router, policies.router, webhooks.router, audit.router, keys.router):
+    for router in (
+        content.router,
+        hashes.router,
+        banks.router,
+        policies.router,
+        webhooks.router,
+        audit.router,
+        keys.router,
+    ):
         app.include_router(router, prefix="/v1")
 
     @app.get("/healthz", include_in_schema=False)

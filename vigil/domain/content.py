@@ -46,13 +46,17 @@ class Subject:
 
 @dataclass(frozen=True, slots=True)
 class MediaHashes:
-    """The digests of one media attachment. Vigil keeps hashes, never the media itself."""
+    """The hashes of one media attachment. Vigil keeps hashes, never the media itself."""
 
     media_id: str
     mime_type: str | None
     md5: str | None
     sha256: str | None
     size_bytes: int | None
+    # PDQ of an image: the hash of the image as sent first, then its other dihedral hashes
+    # (mirrored and rotated), which matching tries too
+    pdq: tuple[str, ...] = ()
+    pdq_quality: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,8 @@ class Content:
                     "mime_type": m.mime_type or "",
                     "md5": m.md5 or "",
                     "sha256": m.sha256 or "",
+                    "pdq": m.pdq[0] if m.pdq else "",
+                    "pdq_quality": m.pdq_quality if m.pdq_quality is not None else -1,
                 }
                 for m in self.media
             ],

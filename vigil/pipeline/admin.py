@@ -22,6 +22,7 @@ from vigil.store import banks as bank_store
 from vigil.store import keys as key_store
 from vigil.store import outbox as outbox_store
 from vigil.store import policies as policy_store
+from vigil.store import retro as retro_store
 from vigil.store.audit import AuditLog
 from vigil.store.db import Store
 
@@ -92,14 +93,21 @@ class Admin:
     def add_hashes(self, name: str, hashes: Sequence[ListedHash], actor: str) -> bank_store.AddReport:
         with self.store.transaction() as session:
             report = bank_store.add_hashes(session, name, hashes, self.clock())
-            if report.added:
+            if report.new_ids is not None:
+                # content seen before these hashes existed is matched against them in the background
+                job = retro_store.create_job(session, report.bank_id, *report.new_ids, self.clock())
                 self._audit(
                     session,
                     actor,
                     "bank.hashes_added",
                     "bank",
                     name,
-                    {"added": report.added, "duplicates": report.duplicates, "version": report.version},
+                    {
+                        "added": report.added,
+                        "duplicates": report.duplicates,
+                        "version": report.version,
+                        "retro_job": job,
+                    },
                 )
         return report
 

@@ -20,11 +20,14 @@ from sqlalchemy.orm import Session
 
 from vigil.detect.base import DetectorRegistry
 from vigil.detect.hashing.digest_detector import DigestBankDetector, DigestIndex
+from vigil.detect.hashing.pdq_detector import PdqBankDetector, PdqBankIndex
 from vigil.domain.content import Content
 from vigil.domain.decisions import Decision, DecisionContext
 from vigil.domain.enforcement import ENFORCEMENT_EVENT
+from vigil.domain.hashes import HashType
 from vigil.domain.ids import new_id, utcnow
 from vigil.domain.signals import Signal
+from vigil.domain.taxonomy import Category
 from vigil.enforce.actions import enforcement_payload
 from vigil.policy.engine import PolicySet, compile_policy
 from vigil.store import banks as bank_store
@@ -46,13 +49,28 @@ class Outcome:
     duplicate: bool  # the id was seen before; the stored decision is returned and nothing is repeated
 
 
+@dataclass(frozen=True, slots=True)
+class HashMatch:
+    """A bank hash that a looked-up hash matches."""
+
+    bank: str
+    category: Category
+    hash_type: HashType
+    distance: int
+
+
 class _Snapshot:
     """Detectors and policies built from the store, rebuilt only when banks or policies change."""
 
-    def __init__(self) -> None:
+    def __init__(self, pdq_quality_threshold: int) -> None:
         self.bank_fingerprint: object = None
         self.policy_fingerprint: object = None
-        self.detectors = DetectorRegistry([DigestBankDetector(DigestIndex(()))])
+        self.pdq_quality_threshold = pdq_quality_threshold
+        self.digests = DigestIndex(())
+        self.pdq = PdqBankIndex(())
+        self.detectors = DetectorRegistry(
+            [DigestBankDetector(self.digests), PdqBankDetector(self.pdq, pdq_quality_threshold)]
+        )
         self.policies = PolicySet(())
         self.lock = threading.Lock()
 
@@ -60,7 +78,10 @@ class _Snapshot:
         with self.lock:
             banks = bank_store.banks_fingerprint(session)
             if banks != self.bank_fingerprint:
-                self.detectors.replace(DigestBankDetector(DigestIndex(bank_store.digest_entries(session))))
+                self.digests = DigestIndex(bank_store.digest_entries(session))
+                self.pdq = PdqBankIndex(bank_store.pdq_entries(session))
+                self.detectors.replace(DigestBankDetector(self.digests))
+                self.detectors.replace(PdqBankDetector(self.pdq, self.pdq_quality_threshold))
                 self.bank_fingerprint = banks
             policies = policy_store.active_fingerprint(session)
             if policies != self.policy_fingerprint:
@@ -74,10 +95,46 @@ class _Snapshot:
 class Pipeline:
     """Submits content and returns decisions; safe to share between threads."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, store: Store, clock: Callable[[], datetime] = utcnow, pdq_quality_threshold: int = 50
+    ) -> None:
         self.store = store
         self.clock = clock
-        self._snapshot = _Snapshot()
+        self._snapshot = _Snapshot(pdq_quality_threshold)
+
+    def evaluate(
+        self, contents: Sequence[Content], context: DecisionContext
+    ) -> list[tuple[list[Signal], Decision]]:
+        """Detect and decide without recording or enforcing anything (``vigil scan``, dry runs)."""
+        with self.store.transaction() as session:
+            detectors, policies = self._snapshot.refresh(session)
+        results: list[tuple[list[Signal], Decision]] = []
+        for content in contents:
+            signals = detectors.detect(content)
+            results.append((signals, policies.decide(content, signals, context)))
+        return results
+
+    def lookup(self, hashes: Sequence[tuple[HashType, str]]) -> list[list[HashMatch]]:
+        """Which bank hashes each of ``hashes`` matches (exact for digests, by distance for PDQ).
+
+        This is the privacy-preserving path: a platform that hashes on the device sends hashes only,
+        and Vigil neither sees the media nor records the look-up as content.
+        """
+        with self.store.transaction() as session:
+            self._snapshot.refresh(session)
+        digests, pdq = self._snapshot.digests, self._snapshot.pdq
+        results: list[list[HashMatch]] = []
+        for hash_type, value in hashes:
+            if hash_type is HashType.PDQ:
+                found = [
+                    HashMatch(m.bank.name, m.bank.category, hash_type, m.distance) for m in pdq.match([value])
+                ]
+            else:
+                found = [
+                    HashMatch(b.name, b.category, hash_type, 0) for b in digests.lookup(hash_type, value)
+                ]
+            results.append(found)
+        return results
 
     def submit(self, items: Sequence[Content], context: DecisionContext, actor: str) -> list[Outcome]:
         """Decide on ``items`` (in order) and record everything in one transaction."""
@@ -105,6 +162,7 @@ class Pipeline:
                 new = content_store.NewDecision(new_id("dec"), content, decision, signals)
                 fresh.append(new)
                 outcomes[content.id] = Outcome(content.id, new.id, decision, tuple(signals), duplicate=False)
+            content_store.record_content(session, fresh, now)
             content_store.record_decisions(session, fresh, now)
             audit = AuditLog(session)
             for new in fresh:
@@ -120,6 +178,45 @@ class Pipeline:
             first_in_request.add(content.id)
             results.append(outcome)
         return results
+
+    def redecide(
+        self,
+        content_ids: Sequence[str],
+        context: DecisionContext,
+        actor: str,
+        also: Callable[[Session], None] | None = None,
+    ) -> list[Outcome]:
+        """Decide again on content already seen (after its banks or policies changed).
+
+        A new decision is recorded, enforced and audited only where it differs from the latest one;
+        ``also`` runs in the same transaction (a retroactive job records its progress there, so a
+        crash can neither lose nor repeat a decision).
+        """
+        now = self.clock()
+        outcomes: list[Outcome] = []
+        with self.store.transaction() as session:
+            detectors, policies = self._snapshot.refresh(session)
+            latest = content_store.latest_decisions(session, content_ids)
+            fresh: list[content_store.NewDecision] = []
+            for content in content_store.load_contents(session, content_ids):
+                signals = detectors.detect(content)
+                decision = policies.decide(content, signals, context)
+                previous = latest.get(content.id)
+                if previous is not None and (previous.decision.actions, previous.decision.review_needed) == (
+                    decision.actions,
+                    decision.review_needed,
+                ):
+                    continue
+                new = content_store.NewDecision(new_id("dec"), content, decision, signals)
+                fresh.append(new)
+                outcomes.append(Outcome(content.id, new.id, decision, tuple(signals), duplicate=False))
+            content_store.record_decisions(session, fresh, now)
+            audit = AuditLog(session)
+            for new in fresh:
+                self._act(session, audit, new, actor, now)
+            if also is not None:
+                also(session)
+        return outcomes
 
     def _act(
         self, session: Session, audit: AuditLog, new: content_store.NewDecision, actor: str, now: datetime

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from vigil.detect.hashing.banks import ExportRow
 from vigil.detect.hashing.digest_detector import BankRef, DigestEntry
+from vigil.detect.hashing.pdq_detector import PdqEntry
 from vigil.domain.hashes import DIGEST_TYPES, HashType, ListedHash
 from vigil.domain.taxonomy import Category
 from vigil.store.tables import Bank, BankHash
@@ -49,6 +50,10 @@ class AddReport:
     added: int
     duplicates: int
     version: int
+    bank_id: int
+    new_ids: (
+        tuple[int, int] | None
+    )  # the ids the added hashes got: first..last (other banks' may lie between)
 
 
 def _info(bank: Bank, count: int) -> BankInfo:
@@ -138,11 +143,14 @@ def add_hashes(session: Session, name: str, hashes: Sequence[ListedHash], now: d
         for key, h in unique.items()
         if key not in existing
     ]
+    new_ids = None
     if rows:
+        before = session.scalar(select(func.max(BankHash.id))) or 0
         session.execute(insert(BankHash), rows)
+        new_ids = (before + 1, session.scalar(select(func.max(BankHash.id))) or before)
         bank.version += 1
         bank.updated_at = now
-    return AddReport(added=len(rows), duplicates=len(hashes) - len(rows), version=bank.version)
+    return AddReport(len(rows), len(hashes) - len(rows), bank.version, bank.id, new_ids)
 
 
 def set_enabled(session: Session, name: str, enabled: bool, now: datetime) -> BankInfo:
@@ -178,6 +186,22 @@ def digest_entries(session: Session) -> list[DigestEntry]:
         )
     )
     return [DigestEntry(HashType(t), v, banks[b]) for b, t, v in rows]
+
+
+def pdq_entries(session: Session) -> list[PdqEntry]:
+    """Every PDQ hash of every enabled bank, with the bank's threshold."""
+    banks = {
+        b.id: (BankRef(b.name, b.version, Category(b.category)), b.threshold)
+        for b in session.scalars(select(Bank).where(Bank.enabled.is_(True)))
+    }
+    if not banks:
+        return []
+    rows = session.execute(
+        select(BankHash.id, BankHash.bank_id, BankHash.value).where(
+            BankHash.bank_id.in_(banks), BankHash.hash_type == HashType.PDQ.value
+        )
+    )
+    return [PdqEntry(hash_id, value, *banks[bank_id]) for hash_id, bank_id, value in rows]
 
 
 def export_rows(session: Session, name: str) -> Iterator[ExportRow]:

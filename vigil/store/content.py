@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from vigil.domain.content import Content
+from vigil.domain.content import Audience, Content, ContentKind, MediaHashes
 from vigil.domain.decisions import Decision, decision_from_json, decision_to_json
 from vigil.domain.signals import Signal
 from vigil.store.tables import ContentHash, ContentItem, DecisionRecord
@@ -60,13 +60,72 @@ def decisions_for_content(session: Session, content_ids: Sequence[str]) -> dict[
     return found
 
 
+def latest_decisions(session: Session, content_ids: Sequence[str]) -> dict[str, StoredDecision]:
+    """The newest decision recorded for each of ``content_ids``."""
+    found: dict[str, StoredDecision] = {}
+    ids = list(dict.fromkeys(content_ids))
+    for start in range(0, len(ids), 500):
+        rows = session.scalars(
+            select(DecisionRecord)
+            .where(DecisionRecord.content_id.in_(ids[start : start + 500]))
+            .order_by(DecisionRecord.created_at, DecisionRecord.id)
+        )
+        for row in rows:
+            if row.content_id is not None:
+                found[row.content_id] = _stored(row)
+    return found
+
+
+def load_contents(session: Session, content_ids: Sequence[str]) -> list[Content]:
+    """Content items as stored (text, metadata and media hashes; the media itself was never kept)."""
+    ids = list(dict.fromkeys(content_ids))
+    media: dict[str, dict[str, dict[str, tuple[str, int | None]]]] = {}
+    for row in session.scalars(
+        select(ContentHash).where(ContentHash.content_id.in_(ids)).order_by(ContentHash.id)
+    ):
+        media.setdefault(row.content_id, {}).setdefault(row.media_id, {})[row.hash_type] = (
+            row.value,
+            row.quality,
+        )
+    contents: list[Content] = []
+    for item in session.scalars(select(ContentItem).where(ContentItem.id.in_(ids)).order_by(ContentItem.id)):
+        hashes = media.get(item.id, {})
+        contents.append(
+            Content(
+                id=item.id,
+                kind=ContentKind(item.kind),
+                audience=Audience(item.audience),
+                author_id=item.author_id,
+                created_at=item.created_at,
+                channel_id=item.channel_id,
+                country=item.country,
+                reach=item.reach,
+                language=item.language,
+                text=item.text,
+                media=tuple(
+                    MediaHashes(
+                        media_id=media_id,
+                        mime_type=None,
+                        md5=found["md5"][0] if "md5" in found else None,
+                        sha256=found["sha256"][0] if "sha256" in found else None,
+                        size_bytes=None,
+                        pdq=(found["pdq"][0],) if "pdq" in found else (),
+                        pdq_quality=found["pdq"][1] if "pdq" in found else None,
+                    )
+                    for media_id, found in hashes.items()
+                ),
+            )
+        )
+    return contents
+
+
 def get_decision(session: Session, decision_id: str) -> StoredDecision | None:
     row = session.get(DecisionRecord, decision_id)
     return _stored(row) if row else None
 
 
-def record_decisions(session: Session, new: Sequence[NewDecision], now: datetime) -> None:
-    """Insert the content items, their media hashes and their decisions in bulk."""
+def record_content(session: Session, new: Sequence[NewDecision], now: datetime) -> None:
+    """Insert content items seen for the first time, with their media hashes, in bulk."""
     if not new:
         return
     session.execute(
@@ -89,14 +148,26 @@ def record_decisions(session: Session, new: Sequence[NewDecision], now: datetime
         ],
     )
     hashes = [
-        {"content_id": n.content.id, "media_id": m.media_id, "hash_type": hash_type, "value": value}
+        {
+            "content_id": n.content.id,
+            "media_id": m.media_id,
+            "hash_type": hash_type,
+            "value": value,
+            "quality": m.pdq_quality if hash_type == "pdq" else None,
+        }
         for n in new
         for m in n.content.media
-        for hash_type, value in (("md5", m.md5), ("sha256", m.sha256))
+        for hash_type, value in (("md5", m.md5), ("sha256", m.sha256), ("pdq", m.pdq[0] if m.pdq else None))
         if value
     ]
     if hashes:
         session.execute(insert(ContentHash), hashes)
+
+
+def record_decisions(session: Session, new: Sequence[NewDecision], now: datetime) -> None:
+    """Insert decisions in bulk (their content is already stored)."""
+    if not new:
+        return
     session.execute(
         insert(DecisionRecord),
         [

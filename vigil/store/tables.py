@@ -152,6 +152,7 @@ class ContentHash(Base):
     media_id: Mapped[str] = mapped_column(String(200))
     hash_type: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(128))
+    quality: Mapped[int | None] = mapped_column(Integer)  # PDQ quality
 
 
 class DecisionRecord(Base):
@@ -213,3 +214,21 @@ class AuditRecord(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as hashed
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class RetroJob(Base):
+    """Retroactive matching of the content seen so far against hashes newly added to a bank."""
+
+    __tablename__ = "retro_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"), index=True)
+    first_hash_id: Mapped[int] = mapped_column(BigInteger)  # the new bank hashes: first..last id
+    last_hash_id: Mapped[int] = mapped_column(BigInteger)
+    content_cursor: Mapped[int] = mapped_column(BigInteger)  # content hashes up to here are done
+    content_last: Mapped[int] = mapped_column(BigInteger)  # ... and the job ends here
+    matched: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api.auth import Principal, require
 from vigil.api.deps import get_admin, get_store
 from vigil.api.errors import ApiError, not_found
+from vigil.detect.hashing.banks import BankFileError, BankFormat, parse_bank_file, to_csv
 from vigil.domain.hashes import HashType, InvalidHashError, ListedHash, normalise_hash
 from vigil.domain.roles import Role
 from vigil.domain.taxonomy import Category
 from vigil.pipeline.admin import Admin
 from vigil.store import banks as bank_store
+from vigil.store import retro as retro_store
 from vigil.store.db import Store
 
 router = APIRouter(tags=["banks"])
@@ -126,6 +130,106 @@ def add_hashes(
     except bank_store.BankNotFoundError:
         raise not_found(f"bank {name!r}") from None
     return AddOut(added=report.added, duplicates=report.duplicates, version=report.version)
+
+
+class ImportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: BankFormat = BankFormat.CSV
+    type: HashType | None = Field(default=None, description="hash type of a plain list")
+    partial: bool = Field(default=False, description="import the good rows even if some are refused")
+    content: str = Field(min_length=1, description="the file's text")
+
+
+class RefusedRowOut(BaseModel):
+    line: int
+    reason: str
+
+
+class ImportOut(BaseModel):
+    accepted: int
+    refused: list[RefusedRowOut]
+    imported: bool
+    added: int
+    duplicates: int
+    version: int
+
+
+@router.post("/banks/{name}/import", response_model=ImportOut, summary="Import a hash list (all or nothing)")
+def import_file(
+    name: str, body: ImportIn, principal: Principal = Depends(_ADMINS), admin: Admin = Depends(get_admin)
+) -> ImportOut:
+    try:
+        with admin.store.transaction() as session:
+            category = bank_store.get_bank(session, name).category
+        parsed = parse_bank_file(body.content, body.format, category, body.type)
+    except bank_store.BankNotFoundError:
+        raise not_found(f"bank {name!r}") from None
+    except BankFileError as exc:
+        raise ApiError(422, "invalid_file", str(exc)) from None
+    report = admin.import_hashes(name, parsed, body.partial, principal.actor)
+    out = ImportOut(
+        accepted=report.accepted,
+        refused=[RefusedRowOut(line=r.line, reason=r.reason) for r in report.refused],
+        imported=report.imported,
+        added=report.added,
+        duplicates=report.duplicates,
+        version=report.version,
+    )
+    if not report.imported:
+        raise ApiError(
+            422,
+            "rows_refused",
+            f"{len(report.refused)} rows refused; nothing was imported (send partial=true to import the rest)",
+            [{"loc": f"content.line.{r.line}", "message": r.reason} for r in report.refused[:1000]],
+        )
+    return out
+
+
+@router.get("/banks/{name}/export", summary="The bank as Vigil CSV", response_class=StreamingResponse)
+def export(
+    name: str, _principal: Principal = Depends(_READERS), store: Store = Depends(get_store)
+) -> StreamingResponse:
+    with store.transaction() as session:
+        try:
+            bank_store.get_bank(session, name)
+        except bank_store.BankNotFoundError:
+            raise not_found(f"bank {name!r}") from None
+
+    def lines() -> Iterator[str]:
+        with store.transaction() as session:
+            yield from to_csv(bank_store.export_rows(session, name))
+
+    return StreamingResponse(
+        lines(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}.csv"'}
+    )
+
+
+class RetroJobOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    bank: str
+    state: str
+    progress: float = Field(description="share of the content seen before the job that is matched so far")
+    matched: int = Field(description="content items decided again because they now match")
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+@router.get(
+    "/banks/{name}/retro", response_model=list[RetroJobOut], summary="Retroactive matching jobs, newest first"
+)
+def retro_jobs(
+    name: str, _principal: Principal = Depends(_READERS), store: Store = Depends(get_store)
+) -> list[RetroJobOut]:
+    with store.transaction() as session:
+        try:
+            bank_store.get_bank(session, name)
+        except bank_store.BankNotFoundError:
+            raise not_found(f"bank {name!r}") from None
+        return [RetroJobOut.model_validate(job) for job in retro_store.list_jobs(session, name)]
 
 
 @router.put("/banks/{name}/enabled", response_model=BankOut, summary="Enable or disable a bank")

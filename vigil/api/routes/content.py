@@ -14,7 +14,7 @@ from vigil.api.auth import Principal, require
 from vigil.api.deps import get_pipeline, get_settings, get_store
 from vigil.api.errors import ApiError, not_found
 from vigil.config import Settings
-from vigil.detect.hashing.digests import digest_bytes
+from vigil.detect.hashing.media import fingerprint
 from vigil.domain.content import Audience, Content, ContentKind, MediaHashes
 from vigil.domain.decisions import DecisionContext, decision_to_json
 from vigil.domain.hashes import HashType, normalise_hash
@@ -42,6 +42,13 @@ class MediaIn(BaseModel):
     data_base64: str | None = Field(default=None, description="the media bytes; never fetched from a URL")
     md5: str | None = None
     sha256: str | None = None
+    pdq: str | None = Field(default=None, description="PDQ hash, when the platform hashes on the device")
+    pdq_quality: int | None = Field(default=None, ge=0, le=100)
+
+    @field_validator("pdq")
+    @classmethod
+    def _pdq(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_hash(HashType.PDQ, value)
 
     @field_validator("md5")
     @classmethod
@@ -55,8 +62,8 @@ class MediaIn(BaseModel):
 
     @model_validator(mode="after")
     def _something_to_match(self) -> MediaIn:
-        if self.data_base64 is None and self.md5 is None and self.sha256 is None:
-            raise ValueError("media needs data_base64, md5 or sha256")
+        if self.data_base64 is None and self.md5 is None and self.sha256 is None and self.pdq is None:
+            raise ValueError("media needs data_base64, md5, sha256 or pdq")
         return self
 
 
@@ -97,6 +104,9 @@ class OutcomeOut(BaseModel):
     duplicate: bool
     decision: dict[str, Any]
     signals: list[dict[str, Any]]
+    warnings: list[str] = Field(
+        default_factory=list, description="media that could not be fully matched, and why"
+    )
 
 
 class BatchOut(BaseModel):
@@ -112,8 +122,10 @@ class StoredOut(BaseModel):
     deliveries: list[dict[str, Any]]
 
 
-def _media(item: MediaIn, where: str, settings: Settings) -> MediaHashes:
+def _media(item: MediaIn, where: str, settings: Settings, warnings: list[str]) -> MediaHashes:
     md5, sha256, size = item.md5, item.sha256, None
+    pdq: tuple[str, ...] = (item.pdq,) if item.pdq else ()
+    quality = item.pdq_quality
     if item.data_base64 is not None:
         if len(item.data_base64) > (settings.max_media_bytes * 4) // 3 + 4:
             raise ApiError(
@@ -123,15 +135,24 @@ def _media(item: MediaIn, where: str, settings: Settings) -> MediaHashes:
             data = base64.b64decode(item.data_base64, validate=True)
         except (binascii.Error, ValueError):
             raise ApiError(422, "validation_error", f"{where}.data_base64: not valid base64") from None
-        digests = digest_bytes(data)
-        for name, declared, computed in (("md5", md5, digests.md5), ("sha256", sha256, digests.sha256)):
+        expect_image = item.mime_type is not None and item.mime_type.startswith("image/")
+        found = fingerprint(data, expect_image)
+        for name, declared, computed in (("md5", md5, found.md5), ("sha256", sha256, found.sha256)):
             if declared is not None and declared != computed:
                 raise ApiError(422, "validation_error", f"{where}.{name}: does not match the media data")
-        md5, sha256, size = digests.md5, digests.sha256, len(data)
-    return MediaHashes(item.id, item.mime_type, md5, sha256, size)
+        md5, sha256, size = found.md5, found.sha256, len(data)
+        if found.pdq:
+            pdq, quality = found.pdq, found.pdq_quality
+        if found.image_refused is not None:
+            warnings.append(f"{where}: not matched by PDQ: {found.image_refused}")
+    if pdq and quality is not None and quality < settings.pdq_quality_threshold:
+        warnings.append(
+            f"{where}: PDQ quality {quality} is below {settings.pdq_quality_threshold}; matched by digest only"
+        )
+    return MediaHashes(item.id, item.mime_type, md5, sha256, size, pdq, quality)
 
 
-def to_content(item: ContentIn, where: str, settings: Settings) -> Content:
+def to_content(item: ContentIn, where: str, settings: Settings, warnings: list[str]) -> Content:
     return Content(
         id=item.id,
         kind=item.kind,
@@ -143,17 +164,18 @@ def to_content(item: ContentIn, where: str, settings: Settings) -> Content:
         reach=item.reach,
         language=item.language,
         text=item.text,
-        media=tuple(_media(m, f"{where}.media.{i}", settings) for i, m in enumerate(item.media)),
+        media=tuple(_media(m, f"{where}.media.{i}", settings, warnings) for i, m in enumerate(item.media)),
     )
 
 
-def _out(outcome: Outcome) -> OutcomeOut:
+def _out(outcome: Outcome, warnings: list[str]) -> OutcomeOut:
     return OutcomeOut(
         content_id=outcome.content_id,
         decision_id=outcome.decision_id,
         duplicate=outcome.duplicate,
         decision=decision_to_json(outcome.decision),
         signals=[s.to_activation() for s in outcome.signals],
+        warnings=warnings,
     )
 
 
@@ -168,9 +190,10 @@ def submit_one(
     pipeline: Pipeline = Depends(get_pipeline),
     settings: Settings = Depends(get_settings),
 ) -> OutcomeOut:
-    content = to_content(item, "body", settings)
+    warnings: list[str] = []
+    content = to_content(item, "body", settings, warnings)
     [outcome] = pipeline.submit([content], DecisionContext(), principal.actor)
-    return _out(outcome)
+    return _out(outcome, warnings)
 
 
 @router.post("/content/batch", response_model=BatchOut, summary="Submit up to 1,000 items in one transaction")
@@ -186,9 +209,10 @@ def submit_batch(
             "batch_too_large",
             f"a batch holds at most {settings.max_batch_items} items, not {len(batch.items)}",
         )
-    contents = [to_content(item, f"items.{i}", settings) for i, item in enumerate(batch.items)]
+    warnings: list[list[str]] = [[] for _ in batch.items]
+    contents = [to_content(item, f"items.{i}", settings, warnings[i]) for i, item in enumerate(batch.items)]
     outcomes = pipeline.submit(contents, DecisionContext(), principal.actor)
-    return BatchOut(results=[_out(o) for o in outcomes])
+    return BatchOut(results=[_out(o, w) for o, w in zip(outcomes, warnings, strict=True)])
 
 
 @router.get(

@@ -1,0 +1,88 @@
+"""``/v1/hashes/match``: hash-only look-up, for platforms that hash on the device and never send media."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vigil.api.auth import Principal, require
+from vigil.api.deps import get_pipeline, get_settings
+from vigil.config import Settings
+from vigil.domain.hashes import HashType, normalise_hash
+from vigil.domain.roles import Role
+from vigil.domain.taxonomy import Category
+from vigil.pipeline.service import Pipeline
+
+router = APIRouter(tags=["hashes"])
+
+_CALLERS = require(Role.PLATFORM, Role.ADMIN)
+
+
+class HashQueryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: HashType
+    value: str = Field(min_length=1, max_length=200)
+    quality: int | None = Field(default=None, ge=0, le=100, description="PDQ quality, if the hasher gave one")
+
+    @model_validator(mode="after")
+    def _normalise(self) -> HashQueryIn:
+        self.value = normalise_hash(self.type, self.value)
+        return self
+
+
+class MatchQueryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hashes: list[HashQueryIn] = Field(min_length=1, max_length=1000)
+
+
+class MatchOut(BaseModel):
+    bank: str
+    category: Category
+    hash_type: HashType
+    distance: int
+
+
+class QueryResultOut(BaseModel):
+    type: HashType
+    value: str
+    matched: bool
+    matches: list[MatchOut]
+    note: str | None = Field(default=None, description="why a hash was not matched, when it was not tried")
+
+
+class MatchResultsOut(BaseModel):
+    results: list[QueryResultOut]
+
+
+@router.post("/hashes/match", response_model=MatchResultsOut, summary="Match hashes against the banks")
+def match(
+    body: MatchQueryIn,
+    _principal: Principal = Depends(_CALLERS),
+    pipeline: Pipeline = Depends(get_pipeline),
+    settings: Settings = Depends(get_settings),
+) -> MatchResultsOut:
+    threshold = settings.pdq_quality_threshold
+
+    def low_quality(query: HashQueryIn) -> bool:
+        return query.type is HashType.PDQ and query.quality is not None and query.quality < threshold
+
+    tried = [q for q in body.hashes if not low_quality(q)]
+    found = iter(pipeline.lookup([(q.type, q.value) for q in tried]))
+    results: list[QueryResultOut] = []
+    for query in body.hashes:
+        if low_quality(query):
+            note = f"PDQ quality {query.quality} is below {threshold}: too little detail to match reliably"
+            results.append(
+                QueryResultOut(type=query.type, value=query.value, matched=False, matches=[], note=note)
+            )
+            continue
+        matches = [
+            MatchOut(bank=m.bank, category=m.category, hash_type=m.hash_type, distance=m.distance)
+            for m in next(found)
+        ]
+        results.append(
+            QueryResultOut(type=query.type, value=query.value, matched=bool(matches), matches=matches)
+        )
+    return MatchResultsOut(results=results)
