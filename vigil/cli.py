@@ -84,8 +84,13 @@ def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(_jsonable(value), ensure_ascii=False) + "\n")
 
 
-def _store() -> Store:
+def _store(initialise: bool = False) -> Store:
+    """The store, migrated to the newest schema; only ``vigil init`` may create one."""
     store = Store(Settings().database_url)
+    if not initialise and not store.is_initialised():
+        _fail(
+            f"no Vigil database at {store.display_url()}; run 'vigil init' first (or set VIGIL_DATABASE_URL)"
+        )
     store.migrate()
     return store
 
@@ -102,19 +107,21 @@ def _root(
 @app.command()
 def init(as_json: JsonOption = False) -> None:
     """Create or migrate the database, load the default policy pack, create an admin key (printed once)."""
-    settings = Settings()
-    store = _store()
+    store = _store(initialise=True)
     admin = Admin(store)
-    applied = admin.apply_policies(load_policy_paths([DEFAULT_PACK]), "vigil init")
+    with store.transaction() as session:
+        existing = {p.id for p in policy_store.list_policies(session)}
+    # policies already in force are left alone: an operator's edits survive every `make run`
+    defaults = [d for d in load_policy_paths([DEFAULT_PACK]) if d.id not in existing]
+    applied = admin.apply_policies(defaults, "vigil init")
     info, token = admin.create_key(Role.ADMIN, "created by vigil init", None, "vigil init")
     if as_json:
         _print_json(
-            {"database": settings.database_url, "policies": applied, "admin_key": token, "key_id": info.id}
+            {"database": store.display_url(), "policies": applied, "admin_key": token, "key_id": info.id}
         )
         return
-    changed = sum(r.changed for r in applied)
-    out.print(f"database ready: {settings.database_url}")
-    out.print(f"default policy pack: {len(applied)} policies ({changed} new or changed)")
+    out.print(f"database ready: {store.display_url()}", highlight=False)
+    out.print(f"default policy pack: {len(applied)} policies added, {len(existing)} already in force")
     out.print(f"admin API key (shown once, store it safely): {token}", highlight=False, soft_wrap=True)
 
 
@@ -415,7 +422,11 @@ def audit_verify(as_json: JsonOption = False) -> None:
             }
         )
     elif verdict.broken is None:
-        out.print(f"audit chain intact: {verdict.events_checked} events, head {verdict.head_hash}")
+        out.print(
+            f"audit chain intact: {verdict.events_checked} events, head {verdict.head_hash}",
+            highlight=False,
+            soft_wrap=True,
+        )
     else:
         sys.stderr.write(f"audit chain broken at event {verdict.broken.seq}: {verdict.broken.reason}\n")
     if verdict.broken is not None:
@@ -467,6 +478,23 @@ def key_list(as_json: JsonOption = False) -> None:
             k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "",
         )
     out.print(table)
+
+
+@key_app.command("rotate")
+def key_rotate(key_id: str, as_json: JsonOption = False) -> None:
+    """Replace a key by a new one of the same role; the old one stops working at once."""
+    rotated = Admin(_store()).rotate_key(key_id, CLI_ACTOR)
+    if rotated is None:
+        _fail(f"no active key {key_id!r}")
+    info, token = rotated
+    if as_json:
+        _print_json({"id": info.id, "role": info.role, "key": token, "replaces": key_id})
+    else:
+        out.print(
+            f"{info.role.value} key {info.id} replaces {key_id} (shown once): {token}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @key_app.command("revoke")

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     )
 
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
-    webhook_max_attempts: int = Field(default=10, ge=1)
+    webhook_max_attempts: int = Field(default=15, ge=1, description="about three hours of retries")
     webhook_backoff_base_seconds: float = Field(default=2.0, gt=0)
     webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     webhook_poll_seconds: float = Field(default=0.5, gt=0)

@@ -41,6 +41,41 @@ def test_init_creates_the_database_loads_the_pack_and_prints_an_admin_key_once(
     assert json.loads(out)[0]["role"] == "admin"
 
 
+@pytest.fixture
+def initialised(capsys: pytest.CaptureFixture[str], database: Path) -> Path:
+    assert run(capsys, "init")[0] == 0
+    return database
+
+
+def test_commands_refuse_to_run_before_init_and_create_nothing(
+    capsys: pytest.CaptureFixture[str], database: Path
+) -> None:
+    code, out, err = run(capsys, "audit", "verify")
+    assert (code, out) == (2, "")
+    assert err.startswith("vigil: no Vigil database at sqlite:///")
+    assert "run 'vigil init' first" in err
+    assert not database.exists()
+
+
+def test_init_again_keeps_policies_an_operator_changed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "init")
+    spam = (Path(__file__).parents[2] / "vigil/policy/packs/default/spam.yaml").read_text()
+    edited = tmp_path / "spam.yaml"
+    edited.write_text(spam.replace("s.score >= 0.95", "s.score >= 0.99"))
+    run(capsys, "policy", "apply", str(edited))
+
+    code, out, _ = run(capsys, "init", "--json")
+
+    assert (code, json.loads(out)["policies"]) == (0, [])
+    _, listed, _ = run(capsys, "policy", "list", "--json")
+    assert {"id": "spam", "version": 2} in [
+        {"id": p["id"], "version": p["version"]} for p in json.loads(listed)
+    ]
+
+
+@pytest.mark.usefixtures("initialised")
 def test_bank_lifecycle_from_the_command_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     media = tmp_path / "known.jpg"
     media.write_bytes(b"known image bytes")
@@ -56,6 +91,7 @@ def test_bank_lifecycle_from_the_command_line(capsys: pytest.CaptureFixture[str]
     assert (bank["name"], bank["category"], bank["hash_count"]) == ("ncmec", "csam", 3)
 
 
+@pytest.mark.usefixtures("initialised")
 def test_policy_apply_versions_and_lists(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     policy = tmp_path / "label.yaml"
     policy.write_text(
@@ -69,9 +105,10 @@ def test_policy_apply_versions_and_lists(capsys: pytest.CaptureFixture[str], tmp
     _, out, _ = run(capsys, "policy", "apply", str(policy), "--json")
     assert json.loads(out) == [{"id": "label-spam", "version": 2, "changed": True}]
     _, out, _ = run(capsys, "policy", "list", "--json")
-    assert [(p["id"], p["version"]) for p in json.loads(out)] == [("label-spam", 2)]
+    assert ("label-spam", 2) in [(p["id"], p["version"]) for p in json.loads(out)]
 
 
+@pytest.mark.usefixtures("initialised")
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -98,6 +135,7 @@ def test_bad_input_exits_2_with_one_line_on_stderr(
     assert expected in err
 
 
+@pytest.mark.usefixtures("initialised")
 def test_a_policy_with_a_typo_is_one_line_naming_file_and_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -113,7 +151,7 @@ def test_a_policy_with_a_typo_is_one_line_naming_file_and_line(
         "geo_restrict, age_restrict, label, demote, suspend_account, ban_channel, preserve_evidence, "
         "report_hotline, notify_user\n"
     )
-    assert run(capsys, "policy", "list", "--json")[1].strip() == "[]"
+    assert '"x"' not in run(capsys, "policy", "list", "--json")[1]
 
 
 def test_audit_verify_names_the_first_broken_link(capsys: pytest.CaptureFixture[str], database: Path) -> None:

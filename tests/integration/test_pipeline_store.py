@@ -203,7 +203,7 @@ def test_a_delivery_is_queued_for_each_active_webhook_endpoint(
         two, _ = outbox_store.create_endpoint(session, "https://b.example/hooks", "b", now)
         retired, _ = outbox_store.create_endpoint(session, "https://old.example/hooks", "old", now)
     with store.transaction() as session:
-        outbox_store.deactivate_endpoint(session, retired.id)
+        outbox_store.deactivate_endpoint(session, retired.id, now)
 
     (outcome,) = pipeline.submit([post("post-1", now, media(TERROR_MD5))], DecisionContext(), ACTOR)
 

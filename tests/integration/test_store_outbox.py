@@ -108,7 +108,7 @@ def test_deliveries_to_a_deactivated_endpoint_are_not_claimed(store: Store, now:
     endpoint_id, _ = add_endpoint(store, now)
     enqueue_event(store, now)
     with store.transaction() as session:
-        outbox_store.deactivate_endpoint(session, endpoint_id)
+        outbox_store.deactivate_endpoint(session, endpoint_id, now)
 
     assert claim(store, now) == []
 

@@ -222,7 +222,32 @@ def test_condition_on_a_misspelt_content_field_is_refused_at_load() -> None:
     problem = the_problem(text)
 
     assert problem.line == WHEN_LINE
-    assert problem.message == "condition refers to an unknown field 'audiance'"
+    assert (
+        problem.message
+        == "condition refers to an unknown field 'content.audiance' (did you mean 'audience'?)"
+    )
+
+
+def test_a_misspelt_field_behind_a_short_circuit_is_still_refused() -> None:
+    text = with_line(
+        SPAM_POLICY,
+        "signals.exists(s, s.category == 'spam' && s.score >= 0.9)",
+        "content.reach > 10 && signals.exists(s, s.scor > 0.5)",
+    )
+
+    assert (
+        the_problem(text).message == "condition refers to an unknown field 's.scor' (did you mean 'score'?)"
+    )
+
+
+def test_words_inside_string_literals_are_not_fields() -> None:
+    text = with_line(
+        SPAM_POLICY,
+        "signals.exists(s, s.category == 'spam' && s.score >= 0.9)",
+        "content.text.contains('content.nonsense')",
+    )
+
+    assert [d.id for d in parse_policies(text)] == ["spam-demote"]
 
 
 def test_condition_on_a_misspelt_variable_lists_the_known_variables() -> None:
@@ -233,9 +258,9 @@ def test_condition_on_a_misspelt_variable_lists_the_known_variables() -> None:
     problem = the_problem(text)
 
     assert problem.line == WHEN_LINE
-    assert "unknown name" in problem.message
-    assert "contnet" in problem.message
-    assert "known: content, signals, context" in problem.message
+    assert problem.message == (
+        "condition refers to an unknown variable or function 'contnet'; the variables are content, signals, context"
+    )
 
 
 def test_condition_that_is_not_true_or_false_is_refused() -> None:

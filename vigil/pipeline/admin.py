@@ -183,7 +183,7 @@ class Admin:
 
     def deactivate_webhook(self, endpoint_id: str, actor: str) -> outbox_store.EndpointInfo | None:
         with self.store.transaction() as session:
-            endpoint = outbox_store.deactivate_endpoint(session, endpoint_id)
+            endpoint = outbox_store.deactivate_endpoint(session, endpoint_id, self.clock())
             if endpoint is not None:
                 self._audit(session, actor, "webhook.deactivated", "webhook", endpoint_id, {})
         return endpoint

@@ -166,16 +166,46 @@ _SAMPLE = cel.Context(_sample_activation())
 _KNOWN_VARIABLES = ("content", "signals", "context")
 
 
+_STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_FIELD_ACCESS = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\.([A-Za-z_]\w*)\b(?!\s*\()")
+_MACRO_VARIABLE = re.compile(r"\.(?:exists|all|exists_one|map|filter)\(\s*([A-Za-z_]\w*)\s*,")
+
+
+def _misspelt_field(expression: str) -> str | None:
+    """A field the condition reads that no variable has, found without running it.
+
+    Running the condition on a sample cannot see a field behind a short-circuit (``a && b.typo``),
+    so every ``name.field`` is also checked by reading: ``content`` and ``context`` against their
+    own fields, and a macro's variable (``s`` in ``signals.exists(s, ...)``) against the fields of a
+    signal or a media item.
+    """
+    code = _STRING_LITERAL.sub("''", expression)
+    sample = _sample_activation()
+    element_fields = set(sample["signals"][0]) | set(sample["content"]["media"][0])
+    known = {"content": set(sample["content"]), "context": set(sample["context"])}
+    for variable in _MACRO_VARIABLE.findall(code):
+        known.setdefault(variable, element_fields)
+    for variable, name in _FIELD_ACCESS.findall(code):
+        fields = known.get(variable)
+        if fields is not None and name not in fields:
+            return f"condition refers to an unknown field '{variable}.{name}'{_suggest(name, sorted(fields))}"
+    return None
+
+
 def check_condition(expression: str) -> str | None:
     """Return why ``expression`` is not a usable policy condition, or None if it is.
 
-    Beyond syntax, the condition is run once against a sample where every field exists, so a
-    misspelt field (``content.audiance``) or a non-boolean result is caught now, not in production.
+    Beyond syntax, every field the condition reads is checked by name, and the condition is run once
+    against a sample where every field exists, so a misspelt field (``content.audiance``) or a
+    non-boolean result is caught now, not in production.
     """
     try:
         program = compile_condition(expression)
     except ValueError as exc:
         return f"invalid CEL condition: {_first_cel_error(str(exc))}"
+    misspelt = _misspelt_field(expression)
+    if misspelt:
+        return misspelt
     try:
         result = program.execute(_SAMPLE)
     except KeyError as exc:
@@ -183,7 +213,11 @@ def check_condition(expression: str) -> str | None:
     except RuntimeError as exc:
         message = str(exc)
         if "Undefined variable" in message:
-            return f"condition refers to an unknown name ({message.split('.')[0]}); known: {', '.join(_KNOWN_VARIABLES)}"
+            name = message.split("'")[1] if message.count("'") >= 2 else message
+            return (
+                f"condition refers to an unknown variable or function {name!r}; "
+                f"the variables are {', '.join(_KNOWN_VARIABLES)}"
+            )
         return f"condition fails on a sample item: {message}"
     except (IndexError, ArithmeticError, TypeError, ValueError) as exc:
         return f"condition fails on a sample item: {exc}"

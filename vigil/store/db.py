@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,6 +76,18 @@ class Store:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def display_url(self) -> str:
+        """The URL without its password, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def is_initialised(self) -> bool:
+        """Whether Vigil's schema exists here (a missing SQLite file is not created by asking)."""
+        parsed = make_url(self.url)
+        on_disk = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+        if on_disk and not Path(str(parsed.database)).exists():
+            return False
+        return inspect(self.engine).has_table("alembic_version")
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration."""

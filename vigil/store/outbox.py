@@ -71,11 +71,19 @@ def list_endpoints(session: Session) -> list[EndpointInfo]:
     ]
 
 
-def deactivate_endpoint(session: Session, endpoint_id: str) -> EndpointInfo | None:
+def deactivate_endpoint(session: Session, endpoint_id: str, now: datetime) -> EndpointInfo | None:
+    """Stop sending to an endpoint; what was still pending for it goes to the dead-letter list."""
     row = session.get(WebhookEndpoint, endpoint_id)
     if row is None:
         return None
     row.active = False
+    session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.state == DeliveryState.PENDING.value
+        )
+        .values(state=DeliveryState.DEAD.value, last_error="endpoint deactivated", locked_until=None)
+    )
     return _endpoint(row)
 
 

@@ -35,9 +35,9 @@ class KeyIn(BaseModel):
     @model_validator(mode="after")
     def _binding(self) -> KeyIn:
         if self.role in BOUND_ROLES and self.bound_to is None:
-            raise ValueError(f"a {self.role.value} key must be bound_to its organisation or authority")
+            raise ValueError(f"{self.role.value} keys must be bound_to their organisation or authority")
         if self.role not in BOUND_ROLES and self.bound_to is not None:
-            raise ValueError(f"a {self.role.value} key is not bound to an organisation")
+            raise ValueError(f"{self.role.value} keys are not bound to an organisation")
         return self
 
 

@@ -218,6 +218,8 @@ def _fit(size: tuple[int, int], max_side: int | None) -> tuple[int, int]:
 
 def _to_rgb(img: Image.Image) -> Image.Image:
     """``img`` (its current, i.e. first, frame) as 8-bit RGB, whatever its mode."""
+    if img.mode == "RGB" and "transparency" not in img.info:
+        return img
     if img.mode in _ALPHA_MODES or "transparency" in img.info:
         # Transparent pixels still hold colour values nobody sees (often black, sometimes anything
         # the author put there); hash what is shown on a white page instead.
