@@ -1,0 +1,65 @@
+"""`vigil hash` and `vigil scan`: what an operator runs over a folder of files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.api.test_cli import run
+from tests.images import encode, photo_like
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    files = tmp_path / "seized"
+    (files / "nested").mkdir(parents=True)
+    banked = photo_like(seed=11, size=256)
+    (files / "banked.png").write_bytes(encode(banked, "PNG"))
+    (files / "nested" / "copy-mirrored.jpg").write_bytes(encode(banked[:, ::-1], "JPEG", quality=70))
+    (files / "unrelated.jpg").write_bytes(encode(photo_like(seed=12, size=256), "JPEG", quality=90))
+    (files / "notes.txt").write_bytes(b"just text")
+    (files / "empty.jpg").write_bytes(b"")
+    return files
+
+
+def test_hash_prints_pdq_with_quality_md5_and_sha256(
+    capsys: pytest.CaptureFixture[str], folder: Path
+) -> None:
+    code, out, _ = run(capsys, "hash", str(folder / "banked.png"), str(folder / "notes.txt"), "--json")
+    image, text = (json.loads(line) for line in out.splitlines())
+    assert code == 0
+    assert len(image["pdq"]) == 64 and image["pdq_quality"] >= 50
+    assert len(image["md5"]) == 32 and len(image["sha256"]) == 64
+    assert (text["pdq"], text["error"]) == (None, None)
+
+
+def test_scan_matches_a_folder_against_a_bank_built_from_media(
+    capsys: pytest.CaptureFixture[str], folder: Path
+) -> None:
+    assert run(capsys, "init")[0] == 0
+    run(capsys, "bank", "create", "seized-media", "--category", "csam")
+    code, out, _ = run(capsys, "bank", "add", "seized-media", "--media", str(folder / "banked.png"), "--json")
+    assert json.loads(out)["added"] == 15  # md5, sha256, PDQ and 12 cropped variants
+
+    code, out, _ = run(capsys, "scan", str(folder), "--json", "--workers", "2")
+
+    results = {Path(r["path"]).name: r for r in map(json.loads, out.splitlines())}
+    assert code == 0
+    assert sorted(results) == ["banked.png", "copy-mirrored.jpg", "empty.jpg", "notes.txt", "unrelated.jpg"]
+    assert {m["hash_type"] for m in results["banked.png"]["matches"]} == {"sha256", "pdq"}
+    assert results["banked.png"]["decision"]["outcome"] == "remove"
+    [near] = results["copy-mirrored.jpg"]["matches"]
+    assert (near["bank"], near["hash_type"], near["distance"] <= 31) == ("seized-media", "pdq", True)
+    assert results["unrelated.jpg"]["matches"] == []
+    assert results["unrelated.jpg"]["decision"]["outcome"] == "no_action"
+    assert results["empty.jpg"]["error"] == "empty file"
+    assert results["notes.txt"]["error"] is None
+
+
+def test_scan_of_a_missing_path_is_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    run(capsys, "init")
+    code, _, err = run(capsys, "scan", str(tmp_path / "nowhere"))
+    assert code == 2
+    assert "no such file or folder" in err
