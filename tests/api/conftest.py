@@ -51,3 +51,11 @@ def api(tmp_path: Path) -> Iterator[Api]:
     with TestClient(create_app(settings, store)) as client:
         yield Api(client, store, admin_key)
     store.dispose()
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The SQLite file the CLI uses in this test (run from the test's own directory)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VIGIL_DATABASE_URL", f"sqlite:///{tmp_path / 'vigil.db'}")
+    return tmp_path / "vigil.db"
