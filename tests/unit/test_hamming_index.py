@@ -7,8 +7,6 @@ tables on every segment, probing at any threshold) to test it on data small enou
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -40,12 +38,11 @@ def random_hashes(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 @pytest.fixture
-def probe_everything(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def probe_everything(monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunk tables on every segment (18 chunks of 14-15 bits: chunks straddle 64-bit words) and
     probing at every threshold, however small the segment."""
     monkeypatch.setattr(index_module, "_choose_layout", lambda rows: index_module._layout(18))
     monkeypatch.setattr(index_module, "_SCAN_COST_PER_ROW", float("inf"))
-    yield
 
 
 def planted_bank(rng: np.random.Generator, query: np.ndarray, threshold: int, others: int) -> np.ndarray:
@@ -277,7 +274,7 @@ def test_hex_is_read_in_either_case_and_bad_rows_are_named() -> None:
 def test_wrong_arguments_are_refused_with_what_would_be_accepted() -> None:
     index = HammingIndex()
     with pytest.raises(ValueError, match=r"uint8 array of shape \(n, 32\), got int64 array"):
-        index.add(np.array([1]), np.zeros((1, 32), dtype=np.int64))  # type: ignore[arg-type]
+        index.add(np.array([1]), np.zeros((1, 32), dtype=np.int64))
     with pytest.raises(ValueError, match=r"1 ids but 2 hashes"):
         index.add(np.array([1]), np.zeros((2, 32), dtype=np.uint8))
     with pytest.raises(ValueError, match=r"threshold must be from 0 to 256 bits, got 257"):

@@ -168,14 +168,6 @@ def import_file(
     except BankFileError as exc:
         raise ApiError(422, "invalid_file", str(exc)) from None
     report = admin.import_hashes(name, parsed, body.partial, principal.actor)
-    out = ImportOut(
-        accepted=report.accepted,
-        refused=[RefusedRowOut(line=r.line, reason=r.reason) for r in report.refused],
-        imported=report.imported,
-        added=report.added,
-        duplicates=report.duplicates,
-        version=report.version,
-    )
     if not report.imported:
         raise ApiError(
             422,
@@ -183,7 +175,14 @@ def import_file(
             f"{len(report.refused)} rows refused; nothing was imported (send partial=true to import the rest)",
             [{"loc": f"content.line.{r.line}", "message": r.reason} for r in report.refused[:1000]],
         )
-    return out
+    return ImportOut(
+        accepted=report.accepted,
+        refused=[RefusedRowOut(line=r.line, reason=r.reason) for r in report.refused],
+        imported=report.imported,
+        added=report.added,
+        duplicates=report.duplicates,
+        version=report.version,
+    )
 
 
 @router.get("/banks/{name}/export", summary="The bank as Vigil CSV", response_class=StreamingResponse)
