@@ -14,7 +14,7 @@ Rgb = np.ndarray
 
 
 @functools.cache
-def _font(pixels: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def load_font(pixels: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=pixels)
 
 
@@ -52,7 +52,7 @@ def photo_like(seed: int, size: int = 512) -> Rgb:
         (int(rng.integers(0, size // 2)), int(rng.integers(0, size - size // 8))),
         str(rng.choice(WORDS)),
         fill=tuple(int(c) for c in rng.integers(0, 256, 3)),
-        font=_font(max(10, size // 10)),
+        font=load_font(max(10, size // 10)),
     )
     return np.asarray(img)
 

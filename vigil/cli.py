@@ -167,11 +167,14 @@ def hash_command(
         elif hashed.error:
             sys.stderr.write(f"vigil: {path}: {hashed.error}\n")
         else:
+            pdq = (
+                f"{record['pdq']} (quality {record['pdq_quality']})" if record["pdq"] else "- (not an image)"
+            )
             out.print(
-                f"{path}\n  pdq    {record['pdq'] or '-'} (quality {record['pdq_quality']})\n"
-                f"  md5    {record['md5']}\n  sha256 {record['sha256']}",
+                f"{path}\n  pdq    {pdq}\n  md5    {record['md5']}\n  sha256 {record['sha256']}",
                 highlight=False,
                 markup=False,
+                soft_wrap=True,
             )
     if failed:
         raise typer.Exit(1)
@@ -338,7 +341,7 @@ def bank_add(
             data = path.read_bytes()
         except OSError as exc:
             _fail(f"cannot read {path}: {exc.strerror}")
-        hashes.extend(bank_hashes(data, note=path.name))
+        hashes.extend(bank_hashes(data, note=path.name, quality_threshold=Settings().pdq_quality_threshold))
     if not hashes:
         _fail("nothing to add: give hash values with --type, or --media FILE")
     report = Admin(_store()).add_hashes(name, hashes, CLI_ACTOR)
@@ -379,8 +382,9 @@ def bank_import(
         for row in report.refused:
             out.print(f"line {row.line}: {row.reason}", highlight=False, markup=False)
         out.print(
-            f"{report.accepted} rows accepted, {len(report.refused)} refused; "
-            f"{report.added} added, {report.duplicates} already present; bank {name} at version {report.version}"
+            f"rows accepted: {report.accepted}, refused: {len(report.refused)}; added: {report.added}, "
+            f"already present: {report.duplicates}; bank {name} at version {report.version}",
+            soft_wrap=True,
         )
     if not report.imported:
         first = report.refused[0]
@@ -399,6 +403,7 @@ def bank_export(
     if fmt is not BankFormat.CSV:
         _fail("export writes csv only")
     with _store().transaction() as session:
+        bank_store.get_bank(session, name)  # refuse an unknown bank before writing anything
         for line in to_csv(bank_store.export_rows(session, name)):
             sys.stdout.write(line)
 

@@ -45,7 +45,7 @@ def _run_to_end(matcher: RetroMatcher) -> None:
 
 def _outcome(store: Store, content_id: str) -> str:
     with store.transaction() as session:
-        return content_store.latest_decisions(session, [content_id])[content_id].decision.outcome
+        return content_store.current_decisions(session, [content_id])[content_id].decision.outcome
 
 
 def test_content_seen_before_a_hash_arrived_is_decided_again_when_it_does(store: Store) -> None:

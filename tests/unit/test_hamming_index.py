@@ -58,12 +58,12 @@ def planted_bank(rng: np.random.Generator, query: np.ndarray, threshold: int, ot
 def test_every_hash_within_the_threshold_is_found_at_every_distance(threshold: int) -> None:
     rng = np.random.default_rng(threshold)
     query = random_hashes(rng, 1)[0]
-    hashes = planted_bank(rng, query, threshold, others=40_000)
+    hashes = planted_bank(rng, query, threshold, others=25_000)
     ids = rng.permutation(len(hashes)).astype(np.int64) * 7 + 3
     index = HammingIndex()
     index.add(ids, hashes)
     index.compact()
-    assert index._segments[0].layout, "a 40,000-hash segment is indexed, not scanned"
+    assert index._segments[0].layout, "a 25,000-hash segment is indexed, not scanned"
 
     found = index.query(query, threshold)
 
@@ -141,6 +141,23 @@ def test_any_threshold_up_to_256_is_exact_including_the_complement() -> None:
     for threshold in (100, 128, 255, 256):
         assert index.query(query, threshold) == brute_force(ids, hashes, query, threshold)
     assert index.query(query, 0) == [(5, 0)]
+
+
+def test_the_popcount_fallback_for_numpy_before_2_gives_the_same_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(index_module, "_bitwise_count", index_module._bitwise_count_lut)
+    rng = np.random.default_rng(15)
+    hashes = random_hashes(rng, 20_000)
+    query = hashes[3]
+    hashes[4] = ~query
+    hashes[5] = flip(query, list(range(0, 256, 9)))  # distance 29
+    ids = np.arange(len(hashes), dtype=np.int64)
+    index = HammingIndex()
+    index.add(ids, hashes)
+
+    assert index.query(query, 31) == [(3, 0), (5, 29)]
+    assert index.query(query, 256) == brute_force(ids, hashes, query, 256)
 
 
 # ---- duplicates, ids, empty ----------------------------------------------------------------------

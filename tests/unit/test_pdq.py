@@ -7,8 +7,6 @@ match those.
 
 from __future__ import annotations
 
-import functools
-import io
 import struct
 import zlib
 from collections.abc import Callable
@@ -16,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from tests.images import encode, load_font, photo_like
 from vigil.detect.hashing.pdq import (
     DEFAULT_CROPS,
     DEFAULT_QUALITY_THRESHOLD,
@@ -32,60 +31,7 @@ from vigil.detect.hashing.pdq import (
 )
 
 MATCH_THRESHOLD = 31  # the industry default PDQ distance, and a new bank's default
-WORDS = ("vigil", "river", "stone", "market", "amber", "delta", "zebra", "harbour", "31", "node")
-
 Rgb = np.ndarray
-
-
-@functools.cache
-def _font(pixels: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=pixels)
-
-
-@functools.cache
-def _ramps(size: int) -> tuple[np.ndarray, np.ndarray]:
-    rows, cols = np.mgrid[0:size, 0:size].astype(np.float32) / size
-    return cols, rows
-
-
-def photo_like(seed: int, size: int = 512) -> Rgb:
-    """A seeded, photo-like RGB image: a smooth colour field with a gradient, shapes, a word, grain."""
-    rng = np.random.default_rng(seed)
-    cells = int(rng.integers(3, 7))
-    coarse = rng.integers(0, 256, (cells, cells, 3), dtype=np.uint8)
-    field = np.asarray(Image.fromarray(coarse).resize((size, size), Image.Resampling.BICUBIC), np.float32)
-    cols, rows = _ramps(size)
-    angle = rng.uniform(0, 2 * np.pi)
-    slope = rng.uniform(-80, 80, 3).astype(np.float32)
-    field += (np.cos(angle) * cols + np.sin(angle) * rows)[..., None] * slope
-    field += rng.integers(-10, 11, (size, size, 1), dtype=np.int8)  # grain
-    img = Image.fromarray(np.clip(field, 0, 255).astype(np.uint8))
-    draw = ImageDraw.Draw(img)
-    for _ in range(int(rng.integers(3, 9))):
-        x, y = (int(v) for v in rng.integers(0, size, 2))
-        w, h = (int(v) for v in rng.integers(size // 10, size // 2, 2))
-        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
-        kind = int(rng.integers(3))
-        if kind == 0:
-            draw.ellipse((x, y, x + w, y + h), fill=colour)
-        elif kind == 1:
-            draw.rectangle((x, y, x + w, y + h), fill=colour)
-        else:
-            draw.polygon([tuple(int(v) for v in rng.integers(0, size, 2)) for _ in range(3)], fill=colour)
-    draw.text(
-        (int(rng.integers(0, size // 2)), int(rng.integers(0, size - size // 8))),
-        str(rng.choice(WORDS)),
-        fill=tuple(int(c) for c in rng.integers(0, 256, 3)),
-        font=_font(max(10, size // 10)),
-    )
-    return np.asarray(img)
-
-
-def encode(image: Rgb | Image.Image, fmt: str, **options: object) -> bytes:
-    img = image if isinstance(image, Image.Image) else Image.fromarray(image)
-    out = io.BytesIO()
-    img.save(out, fmt, **options)
-    return out.getvalue()
 
 
 # --- everyday edits ---------------------------------------------------------------------------------
@@ -105,7 +51,7 @@ def watermarked(image: Rgb) -> Rgb:
     base = Image.fromarray(image).convert("RGBA")
     layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
-    font = _font(max(8, base.height * 4 // 100))
+    font = load_font(max(8, base.height * 4 // 100))
     width = draw.textlength("@vigil", font=font)
     margin = base.width * 3 // 100
     xy = (int(base.width - width - margin), int(base.height - base.height * 6 // 100 - margin))
@@ -310,14 +256,20 @@ def test_an_animated_gif_is_hashed_by_its_first_frame() -> None:
     assert np.array_equal(decoded, np.asarray(first.convert("RGB")))
 
 
-def test_a_large_image_is_shrunk_before_hashing_without_moving_its_hash_much() -> None:
-    big = np.asarray(Image.fromarray(photo_like(14, 512)).resize((3000, 2000), Image.Resampling.BICUBIC))
-    data = encode(big, "JPEG", quality=90)
-    shrunk = decode_image(data)
-    full = decode_image(data, max_side=None)
-    assert shrunk.shape == (1024, 1536, 3)
-    assert full.shape == (2000, 3000, 3)
-    assert hamming(pdq_hash(shrunk).value, pdq_hash(full).value) <= 8
+@pytest.mark.parametrize(
+    ("fmt", "size", "shrunk"),
+    [("JPEG", (3000, 2000), (1000, 1500)), ("PNG", (2400, 1600), (800, 1200))],
+)
+def test_a_large_image_is_shrunk_before_hashing_without_moving_its_hash_much(
+    fmt: str, size: tuple[int, int], shrunk: tuple[int, int]
+) -> None:
+    big = Image.fromarray(photo_like(14, 512)).resize(size, Image.Resampling.BICUBIC)
+    data = encode(big, fmt, quality=90) if fmt == "JPEG" else encode(big, fmt, compress_level=1)
+    small = decode_image(data)
+    full = decode_image(data, shrink_to=None)
+    assert small.shape == (*shrunk, 3)  # by a whole factor (2), the longer side still >= 1024
+    assert full.shape == (size[1], size[0], 3)
+    assert hamming(pdq_hash(small).value, pdq_hash(full).value) <= 8
 
 
 def test_the_exif_orientation_is_applied() -> None:

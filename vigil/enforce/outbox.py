@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    max_attempts: int = 10
+    max_attempts: int = 15
     base_seconds: float = 2.0
     cap_seconds: float = 3600.0
 

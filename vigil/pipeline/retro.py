@@ -86,11 +86,14 @@ class RetroMatcher:
         cursor = rows[-1].id if rows else job.content_last
 
         def record_progress(session: Session) -> None:
-            retro_store.advance(session, job.id, cursor, len(matched), self.clock())
+            retro_store.advance(session, job.id, job.content_cursor, cursor, len(matched), self.clock())
 
-        self.pipeline.redecide(
-            sorted(matched), DecisionContext(Source.VOLUNTARY), f"retro:{job.id}", also=record_progress
-        )
+        try:
+            self.pipeline.redecide(
+                sorted(matched), DecisionContext(Source.VOLUNTARY), f"retro:{job.id}", also=record_progress
+            )
+        except retro_store.StaleJobError:
+            log.info("retroactive job %s: another process took this chunk", job.id)
         return True
 
     def _run(self) -> None:

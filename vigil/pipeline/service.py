@@ -4,7 +4,7 @@
 is the edge around them: it loads what they need from the store, and writes the decision, its
 enforcement event and its audit record in one transaction.
 
-Idempotent by the platform's content id: a resubmitted id gets the decision stored the first time,
+Idempotent by the platform's content id: a resubmitted id gets the decision in force for it,
 and nothing is enforced again.
 """
 
@@ -149,7 +149,7 @@ class Pipeline:
         now = self.clock()
         with self.store.transaction() as session:
             detectors, policies = self._snapshot.refresh(session)
-            stored = content_store.decisions_for_content(session, [c.id for c in items])
+            stored = content_store.current_decisions(session, [c.id for c in items])
             outcomes: dict[str, Outcome] = {
                 cid: Outcome(cid, s.id, s.decision, s.signals, duplicate=True) for cid, s in stored.items()
             }
@@ -196,7 +196,7 @@ class Pipeline:
         outcomes: list[Outcome] = []
         with self.store.transaction() as session:
             detectors, policies = self._snapshot.refresh(session)
-            latest = content_store.latest_decisions(session, content_ids)
+            latest = content_store.current_decisions(session, content_ids)
             fresh: list[content_store.NewDecision] = []
             for content in content_store.load_contents(session, content_ids):
                 signals = detectors.detect(content)

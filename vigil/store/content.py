@@ -44,24 +44,8 @@ def _stored(row: DecisionRecord) -> StoredDecision:
     )
 
 
-def decisions_for_content(session: Session, content_ids: Sequence[str]) -> dict[str, StoredDecision]:
-    """The first decision recorded for each of ``content_ids`` that Vigil has already seen."""
-    found: dict[str, StoredDecision] = {}
-    ids = list(dict.fromkeys(content_ids))
-    for start in range(0, len(ids), 500):
-        rows = session.scalars(
-            select(DecisionRecord)
-            .where(DecisionRecord.content_id.in_(ids[start : start + 500]))
-            .order_by(DecisionRecord.created_at, DecisionRecord.id)
-        )
-        for row in rows:
-            if row.content_id is not None:
-                found.setdefault(row.content_id, _stored(row))
-    return found
-
-
-def latest_decisions(session: Session, content_ids: Sequence[str]) -> dict[str, StoredDecision]:
-    """The newest decision recorded for each of ``content_ids``."""
+def current_decisions(session: Session, content_ids: Sequence[str]) -> dict[str, StoredDecision]:
+    """The decision now in force (the newest recorded) for each of ``content_ids`` seen before."""
     found: dict[str, StoredDecision] = {}
     ids = list(dict.fromkeys(content_ids))
     for start in range(0, len(ids), 500):
@@ -79,14 +63,12 @@ def latest_decisions(session: Session, content_ids: Sequence[str]) -> dict[str, 
 def load_contents(session: Session, content_ids: Sequence[str]) -> list[Content]:
     """Content items as stored (text, metadata and media hashes; the media itself was never kept)."""
     ids = list(dict.fromkeys(content_ids))
-    media: dict[str, dict[str, dict[str, tuple[str, int | None]]]] = {}
+    media: dict[str, dict[str, dict[str, list[tuple[str, int | None]]]]] = {}
     for row in session.scalars(
         select(ContentHash).where(ContentHash.content_id.in_(ids)).order_by(ContentHash.id)
     ):
-        media.setdefault(row.content_id, {}).setdefault(row.media_id, {})[row.hash_type] = (
-            row.value,
-            row.quality,
-        )
+        by_type = media.setdefault(row.content_id, {}).setdefault(row.media_id, {})
+        by_type.setdefault(row.hash_type, []).append((row.value, row.quality))
     contents: list[Content] = []
     for item in session.scalars(select(ContentItem).where(ContentItem.id.in_(ids)).order_by(ContentItem.id)):
         hashes = media.get(item.id, {})
@@ -106,11 +88,11 @@ def load_contents(session: Session, content_ids: Sequence[str]) -> list[Content]
                     MediaHashes(
                         media_id=media_id,
                         mime_type=None,
-                        md5=found["md5"][0] if "md5" in found else None,
-                        sha256=found["sha256"][0] if "sha256" in found else None,
+                        md5=found["md5"][0][0] if "md5" in found else None,
+                        sha256=found["sha256"][0][0] if "sha256" in found else None,
                         size_bytes=None,
-                        pdq=(found["pdq"][0],) if "pdq" in found else (),
-                        pdq_quality=found["pdq"][1] if "pdq" in found else None,
+                        pdq=tuple(value for value, _ in found.get("pdq", ())),
+                        pdq_quality=found["pdq"][0][1] if "pdq" in found else None,
                     )
                     for media_id, found in hashes.items()
                 ),
@@ -129,7 +111,7 @@ def record_content(session: Session, new: Sequence[NewDecision], now: datetime) 
     if not new:
         return
     session.execute(
-        insert(ContentItem),
+        insert(ContentItem).execution_options(render_nulls=True),
         [
             {
                 "id": n.content.id,
@@ -157,11 +139,12 @@ def record_content(session: Session, new: Sequence[NewDecision], now: datetime) 
         }
         for n in new
         for m in n.content.media
-        for hash_type, value in (("md5", m.md5), ("sha256", m.sha256), ("pdq", m.pdq[0] if m.pdq else None))
+        # all eight dihedral PDQ hashes: a bank hash added later may be of a mirrored or rotated copy
+        for hash_type, value in (("md5", m.md5), ("sha256", m.sha256), *(("pdq", h) for h in m.pdq))
         if value
     ]
     if hashes:
-        session.execute(insert(ContentHash), hashes)
+        session.execute(insert(ContentHash).execution_options(render_nulls=True), hashes)
 
 
 def record_decisions(session: Session, new: Sequence[NewDecision], now: datetime) -> None:
@@ -169,7 +152,7 @@ def record_decisions(session: Session, new: Sequence[NewDecision], now: datetime
     if not new:
         return
     session.execute(
-        insert(DecisionRecord),
+        insert(DecisionRecord).execution_options(render_nulls=True),
         [
             {
                 "id": n.id,

@@ -28,8 +28,6 @@ def create_store_engine(url: str) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
@@ -90,7 +88,10 @@ class Store:
         return inspect(self.engine).has_table("alembic_version")
 
     def migrate(self) -> None:
-        """Bring the schema to the newest migration."""
+        """Create the database if need be and bring the schema to the newest migration."""
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
         command.upgrade(alembic_config(self.engine), "head")
 
     @contextmanager

@@ -217,10 +217,15 @@ def events_for_decision(session: Session, decision_id: str) -> list[str]:
 
 
 def retry_delivery(session: Session, delivery_id: int, now: datetime) -> bool:
-    """Put a dead delivery back in the queue; False if there is no such dead delivery."""
+    """Put a dead delivery back in the queue; False if there is no such dead delivery to an active endpoint."""
+    active = select(WebhookEndpoint.id).where(WebhookEndpoint.active.is_(True))
     result = session.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.state == DeliveryState.DEAD.value)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.state == DeliveryState.DEAD.value,
+            WebhookDelivery.endpoint_id.in_(active),
+        )
         .values(state=DeliveryState.PENDING.value, next_attempt_at=now, attempts=0, locked_until=None)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

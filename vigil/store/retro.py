@@ -122,10 +122,19 @@ def content_hash_chunk(session: Session, job: JobInfo, size: int) -> list[Conten
     return [ContentHashRow(r.id, r.content_id, r.hash_type, r.value, r.quality) for r in rows]
 
 
-def advance(session: Session, job_id: int, cursor: int, matched: int, now: datetime) -> None:
-    """Record progress; the job is done when the cursor reaches its end."""
-    job = session.get(RetroJob, job_id)
-    assert job is not None
+class StaleJobError(RuntimeError):
+    """Another process advanced the job first; this chunk's work must be rolled back."""
+
+
+def advance(session: Session, job_id: int, expected: int, cursor: int, matched: int, now: datetime) -> None:
+    """Move the cursor from ``expected`` to ``cursor``; the job is done when it reaches its end.
+
+    The row is locked and the cursor compared first, so two processes working on the same chunk
+    cannot both record it: the second raises StaleJobError and its transaction rolls back.
+    """
+    job = session.get(RetroJob, job_id, with_for_update=True)
+    if job is None or job.content_cursor != expected:
+        raise StaleJobError(f"retroactive job {job_id} moved on")
     job.content_cursor = cursor
     job.matched += matched
     job.updated_at = now

@@ -211,7 +211,9 @@ class RetroJobOut(BaseModel):
     bank: str
     state: str
     progress: float = Field(description="share of the content seen before the job that is matched so far")
-    matched: int = Field(description="content items decided again because they now match")
+    matched: int = Field(
+        description="content items that match the new hashes (decided again where that changes the decision)"
+    )
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None

@@ -216,13 +216,13 @@ def submit_batch(
 
 
 @router.get(
-    "/content/{content_id:path}", response_model=StoredOut, summary="The decision stored for a content item"
+    "/content/{content_id:path}", response_model=StoredOut, summary="The decision in force for a content item"
 )
 def get_content(
     content_id: str, _principal: Principal = Depends(_READERS), store: Store = Depends(get_store)
 ) -> StoredOut:
     with store.transaction() as session:
-        stored = content_store.decisions_for_content(session, [content_id]).get(content_id)
+        stored = content_store.current_decisions(session, [content_id]).get(content_id)
         if stored is None:
             raise not_found(f"content {content_id!r}")
         deliveries = [

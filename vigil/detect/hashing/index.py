@@ -26,8 +26,10 @@ Punjani & Fleet, "Fast search in Hamming space with multi-index hashing", CVPR 2
 Why segments: the bucket tables are flat sorted arrays (compact, and fast to probe from NumPy), which
 cannot take inserts in place. So new hashes go to a small buffer that is scanned; a full buffer
 becomes an immutable segment, and segments of similar size are merged (a log-structured merge, as
-in Lucene or LevelDB), so an add costs amortised O(log n) work and never rebuilds the whole index.
-Removal marks a tombstone; a segment that is more than a quarter tombstones is rebuilt without them,
+in Lucene or LevelDB): each segment is kept 4x larger than the next, so a hash is re-indexed O(log n)
+times over its life and a query visits O(log n) segments. Nothing is rebuilt per add; the largest
+segment is rebuilt only once the smaller ones together reach a quarter of it (seconds at 10 million
+hashes, inside the add that tips it over). Removal marks a tombstone; a segment that is more than a quarter tombstones is rebuilt without them,
 so removed hashes never come back in results and memory stays bounded.
 
 Hashes are NumPy ``uint8`` arrays of 32 bytes in the order of the usual 64-character hex form
@@ -55,16 +57,18 @@ U8Array = npt.NDArray[np.uint8]
 U32Array = npt.NDArray[np.uint32]
 I64Array = npt.NDArray[np.int64]
 U64Array = npt.NDArray[np.uint64]
-BoolArray = npt.NDArray[np.bool_]
 Match = tuple[int, int]  # (id, distance)
 
-# Cost model, in units of one random memory access (~60 ns on the reference machine). Probing a bucket
-# reads one offset; a candidate costs its posting, its 32-byte hash and the popcount; a scan streams
-# 32 bytes per row through XOR and popcount. Calibrated with bench/hash_index.py; only the ratios matter.
+# Cost model, in units of one bucket probe (a random read of one offset: ~30-40 ns on the reference
+# machine, where the tables live in DRAM). A candidate costs about as much (its posting and its hash
+# are two more random reads, but they overlap); a scan streams a row through XOR and popcount in
+# ~6 ns; every probed segment adds ~20 NumPy calls (~35 us) that a scan of a small one does not.
+# Measured with the calibration described in bench/HASH_INDEX.md; only the ratios matter, and only
+# near the crossovers (tiny segments, thresholds above ~50), where either choice costs about the same.
 _PROBE_COST = 1.0
-_CANDIDATE_COST = 2.0
-_SCAN_COST_PER_ROW = 0.05
-_QUERY_OVERHEAD = 30.0  # fixed NumPy call overhead of a probed segment, versus a scanned one
+_CANDIDATE_COST = 1.0
+_SCAN_COST_PER_ROW = 0.2
+_QUERY_OVERHEAD = 1000.0
 
 # Segment layout limits: chunks of at most 30 bits (tables of 2**30 offsets are already 4 GiB), and
 # bucket tables no larger than the postings they point into (memory per hash stays ~130 bytes).
@@ -73,11 +77,11 @@ _MIN_CHUNKS = 8
 _MAX_CHUNKS = 64
 _TABLE_TO_POSTINGS_RATIO = 1.25
 
-_BUFFER_LIMIT = 8192  # hashes held unindexed (scanned) before they become a segment
+_BUFFER_LIMIT = 4096  # hashes held unindexed (scanned, ~25 us a query) before they become a segment
 _MERGE_FACTOR = 4  # segments are kept at least this many times larger than the next smaller one
 _COMPACT_FRACTION = 0.25  # a segment with more tombstones than this is rebuilt without them
 
-_MAX_PROBES_PER_BLOCK = 1 << 16  # ~32 queries per block: the intermediates stay in cache (2x faster than 256)
+_MAX_PROBES_PER_BLOCK = 1 << 16  # 20-50 queries a block: intermediates stay in cache (256 was 2x slower)
 _SCAN_ROWS_PER_BLOCK = 1 << 15  # 1 MiB of hashes: stays in cache while a batch of queries scans it
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
@@ -125,18 +129,28 @@ def hashes_from_hex(hexes: Sequence[str]) -> U8Array:
 # Bit twiddling
 
 
-def _popcount_rows(x: U64Array) -> U32Array:
-    """Per-row popcount of an ``(n, 4)`` ``uint64`` array (the Hamming distance of XORed hashes)."""
+_BYTE_SUM = np.uint32(0x01010101)
+_TOP_BYTE = np.uint32(24)
+
+
+def _within(x: U64Array, threshold: int) -> tuple[I64Array, U32Array]:
+    """Rows of ``x`` (``(n, 4)`` ``uint64``, XORed hashes) with popcount <= ``threshold``, and their
+    popcounts (the Hamming distances)."""
     counts: U8Array = _bitwise_count(x)
     # Sum the four byte-sized counts in one multiply (the top byte of v * 0x01010101 is the sum of
     # v's bytes): 5x faster than adding strided columns. Partial sums stay below 256, so no carry
-    # spoils the top byte, but the full sum wraps 256 (a complement) to 0; those rows are fixed up.
-    packed = counts.view(np.uint32).reshape(-1)
-    dist: U32Array = (packed * np.uint32(0x01010101)) >> np.uint32(24)
+    # spoils the top byte, but the full sum wraps 256 (a complement) to 0: fixed up among the hits.
+    dist: U32Array = (counts.view(np.uint32).reshape(-1) * _BYTE_SUM) >> _TOP_BYTE
+    hit = np.flatnonzero(dist <= threshold)
+    dist = dist[hit]
     wrapped = np.flatnonzero(dist == 0)
     if len(wrapped):
-        dist[wrapped] = np.where(counts[wrapped, 0] == 0, 0, HASH_BITS).astype(np.uint32)
-    return dist
+        complement = counts[hit[wrapped], 0] != 0  # a distance of 0 has no bit set anywhere
+        if complement.any():
+            dist[wrapped[complement]] = HASH_BITS
+            keep = dist <= threshold
+            hit, dist = hit[keep], dist[keep]
+    return hit, dist
 
 
 _BYTE_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
@@ -246,7 +260,7 @@ def _choose_layout(rows: int) -> tuple[tuple[int, int], ...]:
         widths = [w for _, w in layout]
         if max(widths) > _MAX_CHUNK_BITS:
             continue
-        if sum((1 << w) + 1 for w in widths) > _TABLE_TO_POSTINGS_RATIO * chunks * rows:
+        if sum(1 << w for w in widths) > _TABLE_TO_POSTINGS_RATIO * chunks * rows:
             continue
         _, cost = _allocate_radii(widths, rows, DEFAULT_THRESHOLD)
         if cost + _QUERY_OVERHEAD < best_cost:
@@ -256,11 +270,10 @@ def _choose_layout(rows: int) -> tuple[tuple[int, int], ...]:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """Probes for one threshold on one segment: probe p looks up ``(key[chunk[p]] ^ mask[p]) + base[p]``."""
+    """Probes for one threshold on one segment: probe p reads slot ``(key[c] + base[c]) ^ mask[p]``, c = chunk[p]."""
 
     chunk: I64Array
     mask: I64Array
-    base: I64Array
 
     @property
     def probes(self) -> int:
@@ -275,8 +288,14 @@ class _Segment:
     """An immutable block of hashes with its bucket tables; only its tombstones change.
 
     Rows are sorted by id, so ``ids`` doubles as the id -> row lookup (binary search) without a
-    dictionary that would cost more memory than the hashes themselves. Chunk ``c``'s bucket for value
-    ``v`` is ``postings[offsets[bases[c] + v] : offsets[bases[c] + v + 1]]`` (rows of the segment).
+    dictionary that would cost more memory than the hashes themselves.
+
+    The chunk tables are laid end to end in ``offsets``, widest first, and point into ``postings``
+    (rows of the segment, chunk after chunk). Chunk ``c``'s bucket for value ``v`` is
+    ``postings[offsets[s] : offsets[s + 1]]`` with slot ``s = bases[c] + v``: a table's last bucket
+    ends where the next table's first begins, so no table needs an end marker of its own, and each
+    base is a multiple of its table's size (the sizes are powers of two, largest first), so
+    ``(key ^ mask) + base == (key + base) ^ mask`` and a probe's slot is one XOR.
     """
 
     __slots__ = (
@@ -302,13 +321,15 @@ class _Segment:
         self.layout = _choose_layout(n)
         self._plans: dict[int, _Plan | None] = {}
         m = len(self.layout)
-        table_sizes = [(1 << w) + 1 for _, w in self.layout]
+        table_sizes = [1 << w for _, w in self.layout]
+        assert table_sizes == sorted(table_sizes, reverse=True), "bases must stay aligned"
         self.bases = np.cumsum([0, *table_sizes[:-1]], dtype=np.int64)
         offset_type = np.int32 if m * n < 2**31 else np.int64
-        self.offsets = np.empty(sum(table_sizes), dtype=offset_type)
+        self.offsets = np.empty(sum(table_sizes) + 1, dtype=offset_type)
+        self.offsets[-1] = m * n
         self.postings = np.empty(m * n, dtype=np.int32)
-        # Keys of a query come from a matrix product of its unpacked bits (exact in float64, since
-        # chunks are < 2**53): far fewer NumPy calls per query than shifting words per chunk.
+        # A query's slot bases come from a matrix product of its unpacked bits (exact in float64,
+        # since slots are < 2**53), plus the table bases: far fewer NumPy calls than shifting words.
         self._key_weights = np.zeros((HASH_BITS, m), dtype=np.float64)
         if m == 0:
             return
@@ -323,9 +344,9 @@ class _Segment:
             self.postings[c * n : (c + 1) * n] = packed.astype(np.uint32).view(np.int32)
             del packed
             counts = np.bincount(keys.view(np.int64), minlength=1 << width)
-            table = self.offsets[self.bases[c] : self.bases[c] + (1 << width) + 1]
+            table = self.offsets[self.bases[c] : self.bases[c] + (1 << width)]
             table[0] = c * n
-            table[1:] = np.cumsum(counts) + c * n
+            table[1:] = np.cumsum(counts[:-1]) + c * n
             self._key_weights[start : start + width, c] = 2.0 ** np.arange(width - 1, -1, -1)
 
     def __len__(self) -> int:
@@ -349,8 +370,9 @@ class _Segment:
     def find(self, ids: I64Array) -> I64Array:
         """Rows holding live ``ids`` (those not here are left out)."""
         pos = np.searchsorted(self.ids, ids)
-        pos = pos[pos < len(self.ids)]
-        found = pos[np.isin(self.ids[pos], ids)]
+        inside = pos < len(self.ids)
+        pos = pos[inside]
+        found = pos[self.ids[pos] == ids[inside]]
         live: I64Array = found[~self.dead[found]]
         return live
 
@@ -365,7 +387,7 @@ class _Segment:
             if cost + _QUERY_OVERHEAD < _scan_cost(len(self)):
                 masks = [_masks(w, r) for w, r in zip(widths, radii, strict=True)]
                 chunk = np.repeat(np.arange(len(widths), dtype=np.int64), [len(m) for m in masks])
-                plan = _Plan(chunk, np.concatenate(masks), self.bases[chunk])
+                plan = _Plan(chunk, np.concatenate(masks))
         self._plans[threshold] = plan
         return plan
 
@@ -376,45 +398,57 @@ class _Segment:
             owner, rows, dist = _scan(self.words, _to_words(queries), threshold)
         else:
             owner, rows, dist = self._probe(plan, queries, threshold)
-        if self.dead_count:
+        if self.dead_count and len(rows):
             keep = ~self.dead[rows]
             owner, rows, dist = owner[keep], rows[keep], dist[keep]
         return owner, self.ids[rows], dist
 
     def _probe(self, plan: _Plan, queries: U8Array, threshold: int) -> tuple[I64Array, I64Array, U32Array]:
+        # Written for few NumPy calls: at small sizes their overhead, not memory, is the cost.
         k = len(queries)
-        # Chunk values of the queries: (k, m), then every probe's table slot: (k, probes).
-        bits = np.unpackbits(queries, axis=1).astype(np.float64)
-        qkeys = (bits @ self._key_weights).astype(np.int64)
-        slots = (qkeys[:, plan.chunk] ^ plan.mask) + plan.base
+        # Every probe's slot: the query's chunk value plus its table's base, XOR the probe's mask.
+        qbase = (np.unpackbits(queries, axis=1) @ self._key_weights).astype(np.int64) + self.bases
+        slots = np.take(qbase, plan.chunk, axis=1)
+        slots ^= plan.mask
         slots = slots.reshape(-1)
-        starts = self.offsets[slots].astype(np.int64)
+        starts = self.offsets[slots]
         lengths = self.offsets[slots + 1] - starts
-        total = int(lengths.sum())
-        if total == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, np.zeros(0, dtype=np.uint32)
-        # Concatenate the buckets without a Python loop: position j of the output lies in bucket
-        # p = repeat(...)[j], at start[p] + (j - first output position of bucket p).
         ends = np.cumsum(lengths)
-        pos = np.repeat(starts - (ends - lengths), lengths) + np.arange(total, dtype=np.int64)
-        rows = self.postings[pos].astype(np.int64)
+        total = int(ends[-1])
+        if total == 0:
+            return _NO_HITS
+        # Concatenate the buckets without a Python loop: output position j lies in bucket p and
+        # reads postings[starts[p] + j - (ends[p] - lengths[p])].
+        pos = np.repeat(starts - (ends - lengths), lengths)
+        pos += np.arange(total, dtype=pos.dtype)
+        rows = self.postings[pos]
+        # Verify: XOR with the query words, contiguous per candidate, then popcount.
+        cand = np.take(self.words, rows, axis=0)
+        qwords = _to_words(queries)
         if k == 1:
-            owner = np.zeros(total, dtype=np.int64)
+            owner = np.zeros(total, dtype=np.intp)
         else:
             per_query = np.add.reduceat(lengths, np.arange(0, len(lengths), plan.probes))
-            owner = np.repeat(np.arange(k, dtype=np.int64), per_query)
-        # Verify: XOR with the (contiguous, per-candidate) query words, then popcount.
-        cand = np.take(self.words, rows, axis=0)
-        cand ^= np.take(_to_words(queries), owner, axis=0)
-        dist = _popcount_rows(cand)
-        hit = np.flatnonzero(dist <= threshold)
-        owner, rows, dist = owner[hit], rows[hit], dist[hit]
+            owner = np.repeat(np.arange(k, dtype=np.intp), per_query)
+        # (A gather of the query rows: broadcasting XOR over a length-4 axis is several times slower.)
+        cand ^= np.take(qwords, owner, axis=0)
+        hit, dist = _within(cand, threshold)
+        if len(hit) == 0:
+            return _NO_HITS
+        found = rows[hit].astype(np.int64)
+        owners = owner[hit].astype(np.int64)
         # A hash close to the query in several chunks is found once per chunk: keep one of each.
-        if len(rows) > 1:
-            _, first = np.unique(owner * len(self) + rows, return_index=True)
-            owner, rows, dist = owner[first], rows[first], dist[first]
-        return owner, rows, dist
+        if len(hit) > 1:
+            _, first = np.unique(owners * len(self) + found, return_index=True)
+            owners, found, dist = owners[first], found[first], dist[first]
+        return owners, found, dist
+
+
+_NO_HITS: tuple[I64Array, I64Array, U32Array] = (
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0, dtype=np.uint32),
+)
 
 
 def _scan(words: U64Array, query_words: U64Array, threshold: int) -> tuple[I64Array, I64Array, U32Array]:
@@ -432,15 +466,13 @@ def _scan(words: U64Array, query_words: U64Array, threshold: int) -> tuple[I64Ar
         for lo in range(0, n, block):
             rows = words[lo : lo + block]
             x = np.bitwise_xor(rows, tiled[: len(rows)], out=scratch[: len(rows)])
-            dist = _popcount_rows(x)
-            hit = np.flatnonzero(dist <= threshold)
+            hit, dist = _within(x, threshold)
             if len(hit):
                 owners.append(np.full(len(hit), qi, dtype=np.int64))
                 found.append(hit + lo)
-                dists.append(dist[hit])
+                dists.append(dist)
     if not found:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0, dtype=np.uint32)
+        return _NO_HITS
     return np.concatenate(owners), np.concatenate(found), np.concatenate(dists)
 
 
@@ -454,7 +486,8 @@ class HammingIndex:
     ``add`` and ``remove`` are incremental (amortised O(log n) per hash, no full rebuild);
     ``query``/``query_many`` take the threshold per call (banks have their own thresholds) and
     return ``(id, distance)`` pairs sorted by distance then id, each id at most once. Any threshold
-    from 0 to 256 is exact; up to ~40 it is answered by probing, above that increasingly by scanning.
+    from 0 to 256 is exact. At 10 million hashes a query at 31 takes ~0.3 ms, at 48 ~5 ms; from
+    about 64 up, probing would cost more than a full scan (~50 ms), so the index scans.
 
     Each id holds one hash; adding an id that is already present is refused (remove it first).
     Different ids may hold the same hash. Memory is about 130 bytes per hash at 10 million hashes
@@ -493,17 +526,21 @@ class HammingIndex:
             raise ValueError(f"add() got {len(ids64)} ids but {len(hashes)} hashes; pass one id per hash")
         if len(ids64) == 0:
             return
-        unique, counts = np.unique(ids64, return_counts=True)
+        ascending = bool(np.all(ids64[1:] > ids64[:-1]))  # bulk loads usually are: no sort needed
+        unique = ids64 if ascending else np.unique(ids64)
         if len(unique) != len(ids64):
-            repeated = unique[counts > 1]
+            values, counts = np.unique(ids64, return_counts=True)
+            repeated = values[counts > 1]
             raise ValueError(f"ids repeat within one add(): {_some(repeated)}; each id holds one hash")
         present = self._present(unique)
         if len(present):
             raise ValueError(f"ids already in the index: {_some(present)}; remove them first to replace")
         words = _to_words(hashes).copy()
         if len(ids64) >= _BUFFER_LIMIT:
-            order = np.argsort(ids64, kind="stable")
-            self._segments.append(_Segment(ids64[order], words[order]))
+            if not ascending:
+                order = np.argsort(ids64)
+                ids64, words = ids64[order], words[order]
+            self._segments.append(_Segment(ids64, words))
             self._settle()
             return
         self._buffer_ids = np.concatenate([self._buffer_ids, ids64])
@@ -615,15 +652,17 @@ class HammingIndex:
             step = k if plan is None else max(1, _MAX_PROBES_PER_BLOCK // plan.probes)
             for lo in range(0, k, step):
                 o, i, d = segment.search(queries[lo : lo + step], threshold)
-                owners.append(o + lo)
-                ids.append(i)
-                dists.append(d)
+                if len(i):
+                    owners.append(o + lo)
+                    ids.append(i)
+                    dists.append(d)
         if len(self._buffer_ids):
             o, rows, d = _scan(self._buffer_words, _to_words(queries), threshold)
-            owners.append(o)
-            ids.append(self._buffer_ids[rows])
-            dists.append(d)
-        if not ids:
+            if len(rows):
+                owners.append(o)
+                ids.append(self._buffer_ids[rows])
+                dists.append(d)
+        if not ids:  # the usual answer: most media match nothing
             return [[] for _ in range(k)]
         owner = np.concatenate(owners)
         found = np.concatenate(ids)

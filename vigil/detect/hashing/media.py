@@ -49,12 +49,15 @@ def fingerprint(data: bytes, expect_image: bool, limits: ImageLimits = DEFAULT_L
     return MediaFingerprint(digests.md5, digests.sha256, len(data), pdq, quality, refused)
 
 
-def bank_hashes(data: bytes, note: str, limits: ImageLimits = DEFAULT_LIMITS) -> list[ListedHash]:
+def bank_hashes(
+    data: bytes, note: str, quality_threshold: int, limits: ImageLimits = DEFAULT_LIMITS
+) -> list[ListedHash]:
     """What a bank that holds the media itself stores for one file.
 
     The digests always; for an image also its PDQ hash and the PDQ hashes of cropped variants, so
     that copies with a border cut off still match (PDQ alone misses most crops). Hash lists from
-    partners carry no media and get none of the extra hashes.
+    partners carry no media and get none of the extra hashes. An image of too little detail gets no
+    PDQ hash at all: it would sit close to many unrelated images.
     """
     digests = digest_bytes(data)
     listed = [
@@ -65,7 +68,10 @@ def bank_hashes(data: bytes, note: str, limits: ImageLimits = DEFAULT_LIMITS) ->
         image = decode_image(data, limits)
     except ImageRefusedError:
         return listed
-    listed.append(ListedHash(HashType.PDQ, pdq_hash(image).value, note=note))
+    own = pdq_hash(image)
+    if own.quality < quality_threshold:
+        return listed
+    listed.append(ListedHash(HashType.PDQ, own.value, note=note))
     listed.extend(
         ListedHash(HashType.PDQ, variant.value, note=f"{note} (cropped variant)")
         for variant in pdq_crop_variants(image)

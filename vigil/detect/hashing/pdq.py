@@ -41,15 +41,17 @@ RgbImage = npt.NDArray[np.uint8]
 DEFAULT_QUALITY_THRESHOLD = 50
 """PDQ hashes of lower quality (0-100) are not matched (``Settings.pdq_quality_threshold``)."""
 
-HASH_MAX_SIDE = 1536
-"""Images larger than this on their longer side are shrunk to it before hashing.
+HASH_SIDE = 1024
+"""Images at least twice this long (on their longer side) are shrunk by a whole factor before hashing,
+to no less than this.
 
 PDQ reduces every image to 64x64 luminance before its DCT, so hashing a 24-megapixel photo spends
-almost all its time (and ~1.5 GB of float buffers inside ``pdqhash``) on pixels that are averaged
-away. Shrinking to 1536 first (JPEGs are decoded at reduced scale, the rest box-filtered) changed
-the hash by 2.7 bits on average (95th percentile 6, never more than 8) against the full-size hash
-over 100 generated photos of 1600x1200 to 6000x4000, while hashing 2-7 times faster; at 1024 the
-average was 4.3 and at 512 it was 7.1, too close to the match threshold's budget for our taste.
+nearly all its time (and 576 MB of float buffers inside ``pdqhash``; 1.5 GB at 64 megapixels) on
+pixels that are averaged away. Shrinking by a whole factor (JPEGs decoded at 1/2, 1/4 or 1/8 scale, other formats
+averaged over 2x2, 3x3 ... blocks) kept the hash 0-3.8 bits from the full-size hash on average (at
+most 6) on generated photos of 2 to 24 megapixels, and hashed a 24-megapixel JPEG 9-10 times faster
+(``bench/ROBUSTNESS.md``). Resizing to an exact 1536 on the longer side moved the hash more (2.4-4.8
+bits on average, at most 8), and shrinking further (``shrink_to=512``) more still (3.4-6.4, at most 10).
 """
 
 RefusalReason = Literal["too_large", "too_many_pixels", "unsupported_format", "not_an_image"]
@@ -103,7 +105,7 @@ _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 
 
 def decode_image(
-    data: bytes, limits: ImageLimits = DEFAULT_LIMITS, *, max_side: int | None = HASH_MAX_SIDE
+    data: bytes, limits: ImageLimits = DEFAULT_LIMITS, *, shrink_to: int | None = HASH_SIDE
 ) -> RgbImage:
     """The pixels of the image in ``data``: an (height, width, 3) ``uint8`` RGB array.
 
@@ -113,8 +115,9 @@ def decode_image(
     change or switch off, so Vigil checks its own limit; Pillow's still applies where it is lower.
 
     The result is what a viewer sees: the first frame of an animation, turned upright by its EXIF
-    orientation, transparent areas over white. Images longer than ``max_side`` pixels on either side
-    are shrunk to it (see :data:`HASH_MAX_SIDE`); ``max_side=None`` keeps the full size.
+    orientation, transparent areas over white. An image at least twice ``shrink_to`` on its longer
+    side is shrunk by a whole factor, to no less than ``shrink_to`` (see :data:`HASH_SIDE`);
+    ``shrink_to=None`` keeps the full size. The array is read-only.
     """
     accepted = ", ".join(sorted(limits.formats))
     if not data:
@@ -151,11 +154,11 @@ def decode_image(
             raise _too_many_pixels((width, height), limits)
 
         orientation = _exif_orientation(img)
-        target = _fit((width, height), max_side)
-        if target != (width, height) and fmt == "JPEG":
-            # JPEG can decode at 1/2, 1/4 or 1/8 scale for a fraction of the time and memory; draft
-            # keeps the result at least ``target`` large, so the resize below still does the rest.
-            img.draft(None, target)
+        factor = _shrink_factor(img.size, shrink_to)
+        if factor > 1 and fmt == "JPEG":
+            # JPEG decodes at 1/2, 1/4 or 1/8 scale for a fraction of the time and memory; Pillow
+            # picks the largest of those that keeps the picture at least this large.
+            img.draft(None, (-(-width // factor), -(-height // factor)))
         try:
             img.load()
             rgb = _to_rgb(img)
@@ -168,8 +171,9 @@ def decode_image(
                 "not_an_image", f"the {fmt} image could not be decoded (truncated or corrupt): {exc}"
             ) from exc
 
-    if rgb.size != target:
-        rgb = rgb.resize(target, Image.Resampling.BOX)
+    factor = _shrink_factor(rgb.size, shrink_to)  # what JPEG's scaling left to do, or all of it
+    if factor > 1:
+        rgb = rgb.reduce(factor)
     if orientation in _ORIENTATION_FIX:
         rgb = rgb.transpose(_ORIENTATION_FIX[orientation])
     return np.asarray(rgb, dtype=np.uint8)
@@ -207,13 +211,11 @@ def _exif_orientation(img: Image.Image) -> int:
     return value if isinstance(value, int) else 1
 
 
-def _fit(size: tuple[int, int], max_side: int | None) -> tuple[int, int]:
-    """``size`` scaled down, keeping its aspect, so that neither side exceeds ``max_side``."""
-    width, height = size
-    if max_side is None or max(width, height) <= max_side:
-        return size
-    scale = max_side / max(width, height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
+def _shrink_factor(size: tuple[int, int], shrink_to: int | None) -> int:
+    """The whole factor that shrinks ``size`` the most while its longer side stays >= ``shrink_to``."""
+    if shrink_to is None:
+        return 1
+    return max(1, max(size) // shrink_to)
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
@@ -229,7 +231,7 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     if img.mode.startswith("I") or img.mode == "F":
         # 16-bit and float greyscale (PNG, TIFF): Pillow's convert() clips to 0..255 instead of
         # rescaling, which would turn most 16-bit images white.
-        grey = np.asarray(img, dtype=np.float64)
+        grey = np.asarray(img, dtype=np.float32)
         if img.mode.startswith("I;16") or (img.mode == "I" and grey.max(initial=0) > 255):
             grey = grey / 257.0
         elif img.mode == "F" and grey.max(initial=0) <= 1.0:
@@ -305,13 +307,16 @@ DEFAULT_CROPS: tuple[Crop, ...] = (
 )
 """The crops whose hashes a bank that holds the media stores (12: ``pdq_crop_variants``).
 
-Chosen by measurement (``bench/robustness.py``): a PDQ hash tolerates about 1.5% of the width more
-or less on a border, so the centre crops 2.5-10% in steps of 2.5% catch every even border crop from
-about 2% to 11% (3%, 5% and 8%: 100% recall on generated photos, against 0-3% without them), and
-the one-sided 5% and 10% crops catch a strip cut off one side (a caption, a watermark) at about
-4-6% and 8-11%. Crops of other shapes (uneven on every side) are mostly still missed: covering
-them would take hundreds of hashes per image. None of these hashes came within 31 bits of any of
-2,000 unrelated images.
+Chosen by measurement (``bench/robustness.py`` on 200 generated photos, JPEG-compressed after the
+crop): a PDQ hash tolerates about 1.5% of the width more or less on a border. The centre crops of
+2.5-10% in steps of 2.5% make crops of 3%, 5% and 8% off every border match 100%, 100% and 99% of
+the time (without them: 4%, 0%, 0%). The one-sided crops of 5% and 10% catch a strip cut off one
+side (a caption, a watermark) of about those widths (100%), but a 7% strip only 75% of the time;
+one-sided 7.5% crops (4 more hashes) would close that gap. Uneven crops (a different amount off each
+border) are mostly still missed (0-5% each: 54%; 0-10%: 12%): covering them would take hundreds of
+hashes per image. No unrelated image came within 31 bits of any of these hashes: over 2,000
+unrelated images against 200 banked with their variants, the nearest was 58 bits away (74 without
+the variants).
 """
 
 
