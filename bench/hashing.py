@@ -21,7 +21,7 @@ b. ``vigil.scan.hash_file``: Vigil's per-file work in this process (what ``--wor
    file): read, size check, MD5 + SHA-256, bounded decode (header checks, EXIF orientation), the
    dihedral PDQ hashes, hex encoding. The three in-process rows are interleaved file by file, in
    rotating order, so that the noise of a shared machine falls on all three alike.
-   Diagnostics: ``scan_result + JSON`` is what the main process of ``vigil scan`` adds per file
+   Diagnostics: ``scan_results + JSON`` is what the main process of ``vigil scan`` adds per file
    (bank look-ups and the policy decision in one SQLite transaction, and the JSON line), in this
    process; ``bare compute_dihedral, 1/2 processes`` is what two processes get out of the machine
    right now for bare hashing (every 8th file, pooled as ``vigil.scan.hash_files`` pools).
@@ -79,7 +79,7 @@ if str(ROOT) not in sys.path:
 from tests.images import encode, photo_like  # noqa: E402 - the tests' generator
 from vigil.config import Settings  # noqa: E402
 from vigil.pipeline.service import Pipeline  # noqa: E402
-from vigil.scan import HashedFile, hash_file, scan_result  # noqa: E402
+from vigil.scan import HashedFile, batched, hash_file, scan_results  # noqa: E402
 from vigil.store.db import Store  # noqa: E402
 
 ASPECTS = (1.0, 4 / 3, 3 / 2, 16 / 9)
@@ -411,14 +411,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         os.environ["VIGIL_DATABASE_URL"] = env["VIGIL_DATABASE_URL"]
         store = Store(env["VIGIL_DATABASE_URL"])
         pipeline = Pipeline(store, pdq_quality_threshold=Settings().pdq_quality_threshold)
-        scan_result(pipeline, hashed[0])  # loads the banks and policies
+        scan_results(pipeline, hashed[:1])  # loads the banks and policies
 
         def results_and_json() -> None:
-            for h in hashed:
-                json.dumps(scan_result(pipeline, h), ensure_ascii=False)
+            for batch in batched(hashed, 64):
+                for result in scan_results(pipeline, batch):
+                    json.dumps(result, ensure_ascii=False)
 
         result_row = Row.of(
-            "   scan_result + JSON (main process's part)", len(files), measured(results_and_json)[1]
+            "   scan_results + JSON (main process's part)", len(files), measured(results_and_json)[1]
         )
 
         empty = workdir / "empty"

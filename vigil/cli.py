@@ -31,7 +31,7 @@ from vigil.domain.taxonomy import Category
 from vigil.pipeline.admin import Admin
 from vigil.pipeline.service import Pipeline
 from vigil.policy.loader import DEFAULT_PACK, PolicyValidationError, load_policy_paths
-from vigil.scan import expand, hash_file, hash_files, scan_result
+from vigil.scan import batched, expand, hash_file, hash_files, scan_results
 from vigil.store import audit as audit_store
 from vigil.store import banks as bank_store
 from vigil.store import keys as key_store
@@ -204,22 +204,29 @@ def scan(
     ) as progress:
         task = progress.add_task("scan", total=len(files), rate="")
         started = time.monotonic()
-        for done, hashed in enumerate(hash_files(files, workers), start=1):
-            result = scan_result(pipeline, hashed)
-            matched += bool(result["matches"])
-            if as_json:
-                _print_json(result)
-            elif result["error"]:
-                progress.console.print(f"{hashed.path}: {result['error']}", markup=False, highlight=False)
-            elif result["matches"]:
-                banks = ", ".join(
-                    f"{m['bank']} ({m['hash_type']} d={m['distance']})" for m in result["matches"]
-                )
-                progress.console.print(
-                    f"{hashed.path}: {result['decision']['outcome']} - {banks}", markup=False, highlight=False
-                )
+        done = 0
+        for batch in batched(hash_files(files, workers), 64):
+            for result in scan_results(pipeline, batch):
+                done += 1
+                matched += bool(result["matches"])
+                if as_json:
+                    _print_json(result)
+                elif result["error"]:
+                    progress.console.print(
+                        f"{result['path']}: {result['error']}", markup=False, highlight=False
+                    )
+                elif result["matches"]:
+                    banks = ", ".join(
+                        f"{m['bank']} ({m['hash_type']} d={m['distance']})" for m in result["matches"]
+                    )
+                    out.print(
+                        f"{result['path']}: {result['decision']['outcome']} - {banks}",
+                        markup=False,
+                        highlight=False,
+                        soft_wrap=True,
+                    )
             rate = done / max(time.monotonic() - started, 1e-9)
-            progress.update(task, advance=1, rate=f"{rate:.0f} files/s")
+            progress.update(task, completed=done, rate=f"{rate:.0f} files/s")
     if not as_json:
         out.print(f"{len(files)} files scanned, {matched} matched")
 

@@ -7,7 +7,7 @@ a takedown request's attachments) against what Vigil knows, without it becoming 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,23 +65,61 @@ def hash_files(files: list[str], workers: int) -> Iterator[HashedFile]:
         yield from pool.map(hash_file, files, chunksize=16)
 
 
-def scan_result(pipeline: Pipeline, hashed: HashedFile) -> dict[str, Any]:
-    """The ``vigil scan --json`` object for one file (``shared/specs/hash-formats.md``)."""
-    if hashed.fingerprint is None:
-        return {"path": hashed.path, "matches": [], "signals": [], "decision": None, "error": hashed.error}
-    found = hashed.fingerprint
-    media = MediaHashes("file", None, found.md5, found.sha256, found.size_bytes, found.pdq, found.pdq_quality)
-    content = Content(hashed.path, ContentKind.MEDIA, Audience.PUBLIC, "scan", utcnow(), media=(media,))
-    [(signals, decision)] = pipeline.evaluate([content], DecisionContext())
-    matches = [
-        {"bank": s.bank, "category": s.category.value, "hash_type": s.hash_type, "distance": s.distance}
-        for s in signals
-        if s.bank
-    ]
-    return {
-        "path": hashed.path,
-        "matches": matches,
-        "signals": [s.to_activation() for s in signals],
-        "decision": decision_to_json(decision),
-        "error": None,
-    }
+def scan_results(pipeline: Pipeline, hashed: Sequence[HashedFile]) -> list[dict[str, Any]]:
+    """The ``vigil scan --json`` objects for files (``shared/specs/hash-formats.md``), in order.
+
+    Files are evaluated together so the banks and policies are looked up once per batch, not per file.
+    """
+    readable = [h for h in hashed if h.fingerprint is not None]
+    contents = []
+    for item in readable:
+        found = item.fingerprint
+        assert found is not None
+        media = MediaHashes(
+            "file", None, found.md5, found.sha256, found.size_bytes, found.pdq, found.pdq_quality
+        )
+        contents.append(
+            Content(item.path, ContentKind.MEDIA, Audience.PUBLIC, "scan", utcnow(), media=(media,))
+        )
+    evaluated = dict(
+        zip((h.path for h in readable), pipeline.evaluate(contents, DecisionContext()), strict=True)
+    )
+    results: list[dict[str, Any]] = []
+    for item in hashed:
+        if item.path not in evaluated:
+            results.append(
+                {"path": item.path, "matches": [], "signals": [], "decision": None, "error": item.error}
+            )
+            continue
+        signals, decision = evaluated[item.path]
+        results.append(
+            {
+                "path": item.path,
+                "matches": [
+                    {
+                        "bank": s.bank,
+                        "category": s.category.value,
+                        "hash_type": s.hash_type,
+                        "distance": s.distance,
+                    }
+                    for s in signals
+                    if s.bank
+                ],
+                "signals": [s.to_activation() for s in signals],
+                "decision": decision_to_json(decision),
+                "error": None,
+            }
+        )
+    return results
+
+
+def batched(items: Iterable[HashedFile], size: int) -> Iterator[list[HashedFile]]:
+    """Consecutive lists of ``size`` items (the last may be shorter)."""
+    batch: list[HashedFile] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

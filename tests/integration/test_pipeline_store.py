@@ -19,6 +19,7 @@ from vigil.domain.enforcement import ENFORCEMENT_EVENT, DeliveryState
 from vigil.domain.hashes import HashType, ListedHash
 from vigil.domain.signals import SignalKind
 from vigil.domain.taxonomy import Category
+from vigil.pipeline.admin import Admin
 from vigil.pipeline.service import Outcome, Pipeline
 from vigil.policy.loader import DEFAULT_PACK, load_policy_paths
 from vigil.store import audit as audit_store
@@ -298,3 +299,21 @@ def test_concurrent_submissions_of_the_same_id_record_one_decision(
     assert count_rows("decisions") == 1
     assert count_rows("outbox_events") == 1
     assert count_rows("audit_events") == 1
+
+
+def test_hashes_added_while_serving_are_matched_without_a_full_rebuild(
+    store: Store, pipeline: Pipeline, now: datetime
+) -> None:
+    late_md5 = hashlib.md5(b"late file").hexdigest()
+    first = pipeline.submit([post("before", now, media(late_md5))], DecisionContext(), ACTOR)
+    index_before = pipeline._snapshot.pdq
+
+    Admin(store, clock=lambda: now).add_hashes(
+        "gifct-test", [ListedHash(HashType.MD5, late_md5), ListedHash(HashType.PDQ, "ab" * 32)], "admin"
+    )
+    after = pipeline.submit([post("after", now, media(late_md5))], DecisionContext(), ACTOR)
+
+    assert first[0].decision.outcome == "no_action"
+    assert after[0].decision.outcome == "remove"
+    assert pipeline._snapshot.pdq is index_before  # the same index, grown in place
+    assert len(index_before) == 1

@@ -92,6 +92,7 @@ class Admin:
 
     def add_hashes(self, name: str, hashes: Sequence[ListedHash], actor: str) -> bank_store.AddReport:
         with self.store.transaction() as session:
+            AuditLog(session).hold()
             report = bank_store.add_hashes(session, name, hashes, self.clock())
             if report.new_ids is not None:
                 # content seen before these hashes existed is matched against them in the background

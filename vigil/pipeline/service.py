@@ -63,7 +63,8 @@ class _Snapshot:
     """Detectors and policies built from the store, rebuilt only when banks or policies change."""
 
     def __init__(self, pdq_quality_threshold: int) -> None:
-        self.bank_fingerprint: object = None
+        self.bank_fingerprint: tuple[tuple[int, int, bool], ...] | None = None
+        self.max_hash_id = 0
         self.policy_fingerprint: object = None
         self.pdq_quality_threshold = pdq_quality_threshold
         self.digests = DigestIndex(())
@@ -78,11 +79,7 @@ class _Snapshot:
         with self.lock:
             banks = bank_store.banks_fingerprint(session)
             if banks != self.bank_fingerprint:
-                self.digests = DigestIndex(bank_store.digest_entries(session))
-                self.pdq = PdqBankIndex(bank_store.pdq_entries(session))
-                self.detectors.replace(DigestBankDetector(self.digests))
-                self.detectors.replace(PdqBankDetector(self.pdq, self.pdq_quality_threshold))
-                self.bank_fingerprint = banks
+                self._reload_banks(session, banks)
             policies = policy_store.active_fingerprint(session)
             if policies != self.policy_fingerprint:
                 self.policies = PolicySet(
@@ -90,6 +87,24 @@ class _Snapshot:
                 )
                 self.policy_fingerprint = policies
             return self.detectors, self.policies
+
+    def _reload_banks(self, session: Session, banks: tuple[tuple[int, int, bool], ...]) -> None:
+        newest = bank_store.max_hash_id(session)
+        same_banks = self.bank_fingerprint is not None and [(b, e) for b, _, e in banks] == [
+            (b, e) for b, _, e in self.bank_fingerprint
+        ]
+        if same_banks:
+            # only hashes were added (banks never lose hashes): take in the new ones, since a full
+            # rebuild of a ten-million-hash index would stall every request behind it
+            self.digests.add(bank_store.digest_entries(session, after_id=self.max_hash_id))
+            self.pdq.add(bank_store.pdq_entries(session, after_id=self.max_hash_id))
+        else:
+            self.digests = DigestIndex(bank_store.digest_entries(session))
+            self.pdq = PdqBankIndex(bank_store.pdq_entries(session))
+            self.detectors.replace(DigestBankDetector(self.digests))
+            self.detectors.replace(PdqBankDetector(self.pdq, self.pdq_quality_threshold))
+        self.bank_fingerprint = banks
+        self.max_hash_id = newest
 
 
 class Pipeline:

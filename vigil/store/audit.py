@@ -60,6 +60,14 @@ class AuditLog:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def hold(self) -> None:
+        """Take the writer lock now, before the writes this event will record.
+
+        Bank hashes are numbered as they are inserted; holding the lock first makes them commit in
+        that order too, so a reader that has seen hash N has seen every hash below N.
+        """
+        self._pending()
+
     def _pending(self) -> _PendingChain:
         pending: _PendingChain | None = self.session.info.get(_CHAIN)
         if pending is None:

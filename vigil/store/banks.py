@@ -163,7 +163,10 @@ def set_enabled(session: Session, name: str, enabled: bool, now: datetime) -> Ba
 
 
 def banks_fingerprint(session: Session) -> tuple[tuple[int, int, bool], ...]:
-    """Changes whenever any bank is created, changed, enabled or disabled: a cheap staleness check."""
+    """Changes whenever any bank is created, changed, enabled or disabled: a cheap staleness check.
+
+    Each entry is (bank id, version, enabled); a change in versions alone means hashes were added.
+    """
     return tuple(
         (bank_id, version, enabled)
         for bank_id, version, enabled in session.execute(
@@ -172,8 +175,13 @@ def banks_fingerprint(session: Session) -> tuple[tuple[int, int, bool], ...]:
     )
 
 
-def digest_entries(session: Session) -> list[DigestEntry]:
-    """Every MD5 / SHA-256 of every enabled bank."""
+def max_hash_id(session: Session) -> int:
+    """The newest bank hash's id (ids only grow, so hashes added later have larger ones)."""
+    return session.scalar(select(func.max(BankHash.id))) or 0
+
+
+def digest_entries(session: Session, after_id: int = 0) -> list[DigestEntry]:
+    """Every MD5 / SHA-256 of every enabled bank (with an id above ``after_id``)."""
     banks = {
         b.id: BankRef(b.name, b.version, Category(b.category))
         for b in session.scalars(select(Bank).where(Bank.enabled.is_(True)))
@@ -182,14 +190,16 @@ def digest_entries(session: Session) -> list[DigestEntry]:
         return []
     rows = session.execute(
         select(BankHash.bank_id, BankHash.hash_type, BankHash.value).where(
-            BankHash.bank_id.in_(banks), BankHash.hash_type.in_([t.value for t in DIGEST_TYPES])
+            BankHash.bank_id.in_(banks),
+            BankHash.hash_type.in_([t.value for t in DIGEST_TYPES]),
+            BankHash.id > after_id,
         )
     )
     return [DigestEntry(HashType(t), v, banks[b]) for b, t, v in rows]
 
 
-def pdq_entries(session: Session) -> list[PdqEntry]:
-    """Every PDQ hash of every enabled bank, with the bank's threshold."""
+def pdq_entries(session: Session, after_id: int = 0) -> list[PdqEntry]:
+    """Every PDQ hash of every enabled bank (with an id above ``after_id``), with the bank's threshold."""
     banks = {
         b.id: (BankRef(b.name, b.version, Category(b.category)), b.threshold)
         for b in session.scalars(select(Bank).where(Bank.enabled.is_(True)))
@@ -198,7 +208,7 @@ def pdq_entries(session: Session) -> list[PdqEntry]:
         return []
     rows = session.execute(
         select(BankHash.id, BankHash.bank_id, BankHash.value).where(
-            BankHash.bank_id.in_(banks), BankHash.hash_type == HashType.PDQ.value
+            BankHash.bank_id.in_(banks), BankHash.hash_type == HashType.PDQ.value, BankHash.id > after_id
         )
     )
     return [PdqEntry(hash_id, value, *banks[bank_id]) for hash_id, bank_id, value in rows]

@@ -36,6 +36,10 @@ class DigestIndex:
 
     def __init__(self, entries: Iterable[DigestEntry]) -> None:
         self._banks_by_hash: dict[tuple[HashType, str], tuple[BankRef, ...]] = {}
+        self.add(entries)
+
+    def add(self, entries: Iterable[DigestEntry]) -> None:
+        """Take in hashes added to the banks since the index was built."""
         for entry in entries:
             key = (entry.hash_type, entry.value)
             self._banks_by_hash[key] = (*self._banks_by_hash.get(key, ()), entry.bank)

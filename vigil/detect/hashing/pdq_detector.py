@@ -8,6 +8,7 @@ extra hashes of cropped variants).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -41,15 +42,25 @@ class PdqBankIndex:
     """Every PDQ hash of every enabled bank in one Hamming index, each with its bank's threshold."""
 
     def __init__(self, entries: Iterable[PdqEntry]) -> None:
-        listed = list(entries)
-        self._entries = {e.id: e for e in listed}
-        self._max_threshold = max((e.threshold for e in listed), default=0)
+        self._entries: dict[int, PdqEntry] = {}
+        self._max_threshold = 0
         self._index = HammingIndex()
-        if listed:
+        # queries and additions come from different threads (requests, the retroactive matcher)
+        self._lock = threading.Lock()
+        self.add(entries)
+
+    def add(self, entries: Iterable[PdqEntry]) -> None:
+        """Take in hashes added to the banks since the index was built, without rebuilding it."""
+        listed = [e for e in entries if e.id not in self._entries]
+        if not listed:
+            return
+        with self._lock:
             self._index.add(
                 np.fromiter((e.id for e in listed), dtype=np.int64, count=len(listed)),
                 hashes_from_hex([e.value for e in listed]),
             )
+            self._entries.update((e.id, e) for e in listed)
+            self._max_threshold = max(self._max_threshold, *(e.threshold for e in listed))
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -59,7 +70,9 @@ class PdqBankIndex:
         if not self._entries or not queries:
             return []
         best: dict[str, PdqMatch] = {}
-        for found in self._index.query_many(hashes_from_hex(list(queries)), self._max_threshold):
+        with self._lock:
+            results = self._index.query_many(hashes_from_hex(list(queries)), self._max_threshold)
+        for found in results:
             for entry_id, distance in found:
                 entry = self._entries[entry_id]
                 if distance > entry.threshold:
