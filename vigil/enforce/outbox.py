@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
 
+from vigil.background import PollingThread
 from vigil.enforce.webhooks import (
     ATTEMPT_HEADER,
     EVENT_ID_HEADER,
@@ -62,13 +62,11 @@ class DeliveryLoop:
     ) -> None:
         self.store = store
         self.retry = retry
-        self.poll_seconds = poll_seconds
         self.clock = clock
         self.batch = batch
         self._lease = timedelta(seconds=max(30.0, timeout_seconds * 3))
         self._client = httpx.Client(timeout=timeout_seconds, follow_redirects=False)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = PollingThread("vigil-webhooks", lambda: self.run_once() > 0, poll_seconds)
 
     def run_once(self) -> int:
         """Send every delivery due now; returns how many were attempted."""
@@ -114,22 +112,9 @@ class DeliveryLoop:
         with self.store.transaction() as session:
             outbox_store.record_attempt(session, delivery.id, self.clock(), ok, status, error, retry_at)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                sent = self.run_once()
-            except Exception:  # the loop must outlive a transient database error
-                log.exception("webhook delivery loop failed; retrying")
-                sent = 0
-            if not sent:
-                self._stop.wait(self.poll_seconds)
-
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="vigil-webhooks", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._thread.stop()
         self._client.close()

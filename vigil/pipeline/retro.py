@@ -10,12 +10,12 @@ exactly where it stopped.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from vigil.background import PollingThread
 from vigil.detect.hashing.digest_detector import BankRef
 from vigil.detect.hashing.pdq_detector import PdqBankIndex, PdqEntry
 from vigil.domain.decisions import DecisionContext, Source
@@ -58,10 +58,8 @@ class RetroMatcher:
         self.clock = clock
         self.pdq_quality_threshold = pdq_quality_threshold
         self.chunk = chunk
-        self.poll_seconds = poll_seconds
         self._hashes: _JobHashes | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = PollingThread("vigil-retro", self.run_once, poll_seconds)
 
     def run_once(self) -> bool:
         """Match one chunk of the oldest unfinished job; False when there is nothing to do."""
@@ -96,21 +94,8 @@ class RetroMatcher:
             log.info("retroactive job %s: another process took this chunk", job.id)
         return True
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = self.run_once()
-            except Exception:  # a transient database error must not end retroactive matching
-                log.exception("retroactive matching failed; retrying")
-                busy = False
-            if not busy:
-                self._stop.wait(self.poll_seconds)
-
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="vigil-retro", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._thread.stop()
