@@ -3,7 +3,7 @@
     .venv/bin/python bench/robustness.py            # full run (a few minutes on 2 cores)
     .venv/bin/python bench/robustness.py --quick    # smoke run (fewer images, well under a minute)
 
-Prints Markdown tables (pasted into ``bench/ROBUSTNESS.md``):
+Prints Markdown tables (pasted into ``bench/RESULTS.md``):
 
 1. **Recall per edit.** A bank of generated 512x512 photo-like images (the generator and the edits of
    ``tests/unit/test_pdq.py``). Each is edited, and the edited copy counts as found when one of its

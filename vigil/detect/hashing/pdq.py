@@ -17,7 +17,7 @@ This module does three things around it:
   eight together from one DCT).
 * :func:`pdq_crop_variants` gives the extra hashes a bank that holds the media itself stores, so
   that copies with a border cropped off still match. PDQ alone does not survive crops: removing 5%
-  of each border moves the hash ~80 bits away, far beyond 31 (``bench/ROBUSTNESS.md``).
+  of each border moves the hash ~80 bits away, far beyond 31 (``bench/RESULTS.md``).
 
 A hash whose quality is below :data:`DEFAULT_QUALITY_THRESHOLD` is not matched: PDQ's quality
 measures how much structure the image has, and a flat or tiny image hashes to bits that are
@@ -50,7 +50,7 @@ nearly all its time (and 576 MB of float buffers inside ``pdqhash``; 1.5 GB at 6
 pixels that are averaged away. Shrinking by a whole factor (JPEGs decoded at 1/2, 1/4 or 1/8 scale, other formats
 averaged over 2x2, 3x3 ... blocks) kept the hash 0-3.8 bits from the full-size hash on average (at
 most 6) on generated photos of 2 to 24 megapixels, and hashed a 24-megapixel JPEG 9-10 times faster
-(``bench/ROBUSTNESS.md``). Resizing to an exact 1536 on the longer side moved the hash more (2.4-4.8
+(``bench/RESULTS.md``). Resizing to an exact 1536 on the longer side moved the hash more (2.4-4.8
 bits on average, at most 8), and shrinking further (``shrink_to=512``) more still (3.4-6.4, at most 10).
 """
 
