@@ -9,6 +9,27 @@ from typing import Any
 from vigil.domain.taxonomy import Category
 
 
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a detector fired: a span of the original text (character offsets) and a note for reviewers.
+
+    A finding about media rather than text (a provenance manifest, a nudity region) has no span:
+    ``start`` and ``end`` are 0 and ``text`` names what was found.
+    """
+
+    start: int
+    end: int
+    text: str
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "text": self.text, "note": self.note}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Evidence:
+        return cls(int(data["start"]), int(data["end"]), str(data["text"]), str(data.get("note", "")))
+
+
 class SignalKind(StrEnum):
     """How a detector came to its finding; policies treat a bank match and a model score differently."""
 
@@ -23,7 +44,8 @@ class Signal:
 
     A hash match carries the bank, its version, the hash type and the distance (0 for exact digests);
     a classifier carries a score in [0, 1] and, optionally, a finer ``label`` (``holocaust_denial``,
-    ``phishing``) that a policy can single out.
+    ``phishing``) that a policy can single out, the ``language`` of the text it read, and the
+    ``evidence`` a reviewer needs to see why.
     """
 
     detector: str
@@ -36,6 +58,8 @@ class Signal:
     hash_type: str = ""
     distance: int = 0
     media_id: str = ""
+    language: str = ""
+    evidence: tuple[Evidence, ...] = ()
 
     def to_activation(self) -> dict[str, Any]:
         """The map that policy conditions see for this signal (every field always present)."""
@@ -50,6 +74,8 @@ class Signal:
             "hash_type": self.hash_type,
             "distance": self.distance,
             "media_id": self.media_id,
+            "language": self.language,
+            "evidence": [e.to_json() for e in self.evidence],
         }
 
     @classmethod
@@ -65,4 +91,6 @@ class Signal:
             hash_type=data.get("hash_type", ""),
             distance=int(data.get("distance", 0)),
             media_id=data.get("media_id", ""),
+            language=data.get("language", ""),
+            evidence=tuple(Evidence.from_json(e) for e in data.get("evidence", ())),
         )
