@@ -98,7 +98,7 @@ def scan_results(pipeline: Pipeline, hashed: Sequence[HashedFile]) -> list[dict[
                 "matches": [
                     {
                         "bank": s.bank,
-                        "category": s.category.value,
+                        "category": s.category.value if s.category else "",
                         "hash_type": s.hash_type,
                         "distance": s.distance,
                     }

@@ -50,7 +50,9 @@ class Signal:
 
     detector: str
     kind: SignalKind
-    category: Category
+    # None for a finding that is not itself a harm: provenance says how media was made (AI-generated),
+    # and a policy combines it with signals that do name a harm
+    category: Category | None
     score: float
     label: str = ""
     bank: str = ""
@@ -66,7 +68,7 @@ class Signal:
         return {
             "detector": self.detector,
             "kind": self.kind.value,
-            "category": self.category.value,
+            "category": self.category.value if self.category else "",
             "score": self.score,
             "label": self.label,
             "bank": self.bank,
@@ -83,7 +85,7 @@ class Signal:
         return cls(
             detector=data["detector"],
             kind=SignalKind(data["kind"]),
-            category=Category(data["category"]),
+            category=Category(data["category"]) if data["category"] else None,
             score=float(data["score"]),
             label=data.get("label", ""),
             bank=data.get("bank", ""),
