@@ -87,6 +87,31 @@ def test_a_bad_hash_refuses_the_whole_addition(api: Api) -> None:
     assert (bank["hash_count"], bank["version"]) == (0, 1)
 
 
+def test_per_hash_metadata_sent_over_http_is_kept_in_its_own_fields(api: Api) -> None:
+    api.client.post(
+        "/v1/banks", json={"name": "gifct", "category": "terrorism", "source": "gifct"}, headers=api.admin
+    )
+    added = api.client.post(
+        "/v1/banks/gifct/hashes",
+        json={
+            "hashes": [
+                {
+                    "type": "md5",
+                    "value": "D41D8CD98F00B204E9800998ECF8427E",
+                    "source_id": "G-77",
+                    "note": "propaganda video",
+                }
+            ]
+        },
+        headers=api.admin,
+    )
+    assert added.status_code == 200
+    exported = api.client.get("/v1/banks/gifct/export", headers=api.admin).text.splitlines()
+    hash_type, value, category, source, source_id, _added_at, note = exported[1].split(",")
+    assert (hash_type, value, category) == ("md5", "d41d8cd98f00b204e9800998ecf8427e", "terrorism")
+    assert (source, source_id, note) == ("", "G-77", "propaganda video")
+
+
 def test_bank_names_are_unique(api: Api) -> None:
     assert (
         api.client.post("/v1/banks", json={"name": "b1", "category": "csam"}, headers=api.admin).status_code

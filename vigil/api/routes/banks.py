@@ -119,7 +119,12 @@ def add_hashes(
     for index, item in enumerate(body.hashes):
         try:
             hashes.append(
-                ListedHash(item.type, normalise_hash(item.type, item.value), item.source_id, item.note)
+                ListedHash(
+                    item.type,
+                    normalise_hash(item.type, item.value),
+                    source_id=item.source_id,
+                    note=item.note,
+                )
             )
         except InvalidHashError as exc:
             problems.append({"loc": f"hashes.{index}.value", "message": str(exc)})
