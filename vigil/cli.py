@@ -22,9 +22,10 @@ from rich.table import Table
 
 from vigil import __version__
 from vigil.config import Settings
-from vigil.detect.hashing.banks import BankFileError, BankFormat, parse_bank_file, to_csv
+from vigil.detect.hashing.banks import BankFileError, BankFormat, export_bank, parse_bank_file
 from vigil.detect.hashing.media import bank_hashes
-from vigil.domain.hashes import InvalidHashError, ListedHash, normalise_hash, parse_hash_type
+from vigil.detect.hashing.video import VideoHashingUnavailableError, VideoRefusedError
+from vigil.domain.hashes import InvalidHashError, ListedHash, format_vpdq, normalise_hash, parse_hash_type
 from vigil.domain.jurisdictions import UnknownCountryError
 from vigil.domain.roles import BOUND_ROLES, Role
 from vigil.domain.taxonomy import Category
@@ -148,7 +149,7 @@ def hash_command(
     files: Annotated[list[Path], typer.Argument(help="files to hash")],
     as_json: JsonOption = False,
 ) -> None:
-    """Print the PDQ hash (with quality), MD5 and SHA-256 of each file."""
+    """Print the PDQ hash (with quality), MD5 and SHA-256 of each file, and a video's vPDQ hash."""
     failed = 0
     for path in files:
         hashed = hash_file(str(path))
@@ -159,6 +160,7 @@ def hash_command(
             "pdq_quality": found.pdq_quality if found else None,
             "md5": found.md5 if found else None,
             "sha256": found.sha256 if found else None,
+            "vpdq": format_vpdq(found.vpdq) if found and found.vpdq else None,
             "error": hashed.error,
         }
         failed += hashed.error is not None
@@ -170,6 +172,10 @@ def hash_command(
             pdq = (
                 f"{record['pdq']} (quality {record['pdq_quality']})" if record["pdq"] else "- (not an image)"
             )
+            if found and found.vpdq:
+                pdq = f"- (a video: vpdq of {len(found.vpdq)} frames)"
+            elif found and found.video_refused:
+                pdq = f"- (a video not hashed: {found.video_refused})"
             out.print(
                 f"{path}\n  pdq    {pdq}\n  md5    {record['md5']}\n  sha256 {record['sha256']}",
                 highlight=False,
@@ -332,7 +338,7 @@ def bank_list(as_json: JsonOption = False) -> None:
 def bank_add(
     name: str,
     values: Annotated[list[str] | None, typer.Argument(help="hash values of --type")] = None,
-    hash_type: Annotated[str | None, typer.Option("--type", help="pdq, md5 or sha256")] = None,
+    hash_type: Annotated[str | None, typer.Option("--type", help="pdq, md5, sha256 or vpdq")] = None,
     media: Annotated[list[Path] | None, typer.Option("--media", help="files to hash and add")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -348,7 +354,12 @@ def bank_add(
             data = path.read_bytes()
         except OSError as exc:
             _fail(f"cannot read {path}: {exc.strerror}")
-        hashes.extend(bank_hashes(data, note=path.name, quality_threshold=Settings().pdq_quality_threshold))
+        try:
+            hashes.extend(
+                bank_hashes(data, note=path.name, quality_threshold=Settings().pdq_quality_threshold)
+            )
+        except (VideoRefusedError, VideoHashingUnavailableError) as exc:
+            _fail(f"{path}: {exc}; nothing was added")
     if not hashes:
         _fail("nothing to add: give hash values with --type, or --media FILE")
     report = Admin(_store()).add_hashes(name, hashes, CLI_ACTOR)
@@ -404,14 +415,14 @@ def bank_import(
 @bank_app.command("export")
 def bank_export(
     name: str,
-    fmt: Annotated[BankFormat, typer.Option("--format", help="csv")] = BankFormat.CSV,
+    fmt: Annotated[BankFormat, typer.Option("--format", help="csv or threatexchange")] = BankFormat.CSV,
 ) -> None:
-    """Write a bank to stdout in Vigil's CSV."""
-    if fmt is not BankFormat.CSV:
-        _fail("export writes csv only")
+    """Write a bank to stdout in Vigil's CSV, or as threatexchange's ``<type> <value>`` lines."""
+    if fmt is BankFormat.PLAIN:
+        _fail("export writes csv or threatexchange (a plain list cannot say each hash's type)")
     with _store().transaction() as session:
         bank_store.get_bank(session, name)  # refuse an unknown bank before writing anything
-        for line in to_csv(bank_store.export_rows(session, name)):
+        for line in export_bank(bank_store.export_rows(session, name), fmt):
             sys.stdout.write(line)
 
 

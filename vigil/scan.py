@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vigil.detect.hashing.media import MediaFingerprint, fingerprint
-from vigil.detect.hashing.pdq import DEFAULT_LIMITS
+from vigil.detect.hashing.media import MediaFingerprint, fingerprint_file
 from vigil.domain.content import Audience, Content, ContentKind, MediaHashes
 from vigil.domain.decisions import DecisionContext, decision_to_json
 from vigil.domain.ids import utcnow
@@ -31,16 +30,11 @@ class HashedFile:
 def hash_file(path: str) -> HashedFile:
     """Fingerprint one file; an unreadable or refused file is reported, never raised."""
     try:
-        size = os.path.getsize(path)
-        if size > DEFAULT_LIMITS.max_bytes:
-            return HashedFile(path, None, f"larger than {DEFAULT_LIMITS.max_bytes} bytes")
-        with open(path, "rb") as handle:
-            data = handle.read()
+        return HashedFile(path, fingerprint_file(Path(path)), None)
     except OSError as exc:
         return HashedFile(path, None, f"cannot read: {exc.strerror or exc}")
-    if not data:
-        return HashedFile(path, None, "empty file")
-    return HashedFile(path, fingerprint(data, expect_image=False), None)
+    except ValueError as exc:
+        return HashedFile(path, None, str(exc))
 
 
 def expand(paths: Iterable[Path]) -> list[str]:
@@ -76,7 +70,7 @@ def scan_results(pipeline: Pipeline, hashed: Sequence[HashedFile]) -> list[dict[
         found = item.fingerprint
         assert found is not None
         media = MediaHashes(
-            "file", None, found.md5, found.sha256, found.size_bytes, found.pdq, found.pdq_quality
+            "file", None, found.md5, found.sha256, found.size_bytes, found.pdq, found.pdq_quality, found.vpdq
         )
         contents.append(
             Content(item.path, ContentKind.MEDIA, Audience.PUBLIC, "scan", utcnow(), media=(media,))

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 from tests.images import photo_like
 from vigil.detect.hashing.digests import digest_bytes
-from vigil.detect.hashing.pdq import pdq_dihedral
+from vigil.detect.hashing.pdq import pdq_dihedral, pdq_hash
 from vigil.domain.content import Audience, Content, ContentKind, MediaHashes
 from vigil.domain.decisions import DecisionContext
-from vigil.domain.hashes import HashType, ListedHash
+from vigil.domain.hashes import HashType, ListedHash, VideoFrame, format_vpdq
 from vigil.domain.taxonomy import Category
 from vigil.pipeline.admin import Admin
 from vigil.pipeline.retro import RetroMatcher
@@ -106,3 +106,43 @@ def test_a_bank_change_with_no_content_seen_queues_no_job(store: Store) -> None:
     admin.add_hashes("late-list", [ListedHash(HashType.MD5, "0" * 32)], "test")
     with store.transaction() as session:
         assert retro_store.list_jobs(session) == []
+
+
+def test_a_video_seen_before_its_hash_arrived_is_found_by_its_frames(store: Store) -> None:
+    admin, pipeline = _setup(store)
+    frames = tuple(
+        VideoFrame(pdq_hash(photo_like(seed=second, size=128)).value, 100, float(second))
+        for second in range(6)
+    )
+    other = tuple(VideoFrame(f.pdq[::-1], 100, f.timestamp) for f in frames)
+    seen = [
+        Content(
+            "old-video",
+            ContentKind.POST,
+            Audience.PUBLIC,
+            "u",
+            NOW,
+            media=(MediaHashes("v", None, None, None, None, vpdq=frames),),
+        ),
+        Content(
+            "old-other",
+            ContentKind.POST,
+            Audience.PUBLIC,
+            "u",
+            NOW,
+            media=(MediaHashes("v", None, None, None, None, vpdq=other),),
+        ),
+    ]
+    pipeline.submit(seen, DecisionContext(), "platform")
+
+    # the bank's copy is a clip: the last four seconds, slightly different frames
+    clip = tuple(VideoFrame(format(int(f.pdq, 16) ^ 0b111, "064x"), 100, f.timestamp - 2) for f in frames[2:])
+    admin.add_hashes("late-list", [ListedHash(HashType.VPDQ, format_vpdq(clip))], "test")
+    _run_to_end(RetroMatcher(pipeline, lambda: NOW, pdq_quality_threshold=50, chunk=3))
+
+    # four of the six seen frames match: 67% < 80%, so the whole video is not the banked one...
+    assert [_outcome(store, c.id) for c in seen] == ["no_action", "no_action"]
+    # ...until the bank holds all of it
+    admin.add_hashes("late-list", [ListedHash(HashType.VPDQ, format_vpdq(frames))], "test")
+    _run_to_end(RetroMatcher(pipeline, lambda: NOW, pdq_quality_threshold=50, chunk=3))
+    assert [_outcome(store, c.id) for c in seen] == ["remove", "no_action"]

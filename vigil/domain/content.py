@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from vigil.domain.hashes import VideoFrame
+
 
 class ContentKind(StrEnum):
     POST = "post"
@@ -57,6 +59,8 @@ class MediaHashes:
     # (mirrored and rotated), which matching tries too
     pdq: tuple[str, ...] = ()
     pdq_quality: int | None = None
+    # vPDQ of a video: the PDQ hash of a frame a second
+    vpdq: tuple[VideoFrame, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,7 @@ class Content:
                     "sha256": m.sha256 or "",
                     "pdq": m.pdq[0] if m.pdq else "",
                     "pdq_quality": m.pdq_quality if m.pdq_quality is not None else -1,
+                    "video_frames": len(m.vpdq),
                 }
                 for m in self.media
             ],

@@ -19,7 +19,7 @@ from vigil.background import PollingThread
 from vigil.detect.hashing.digest_detector import BankRef
 from vigil.detect.hashing.pdq_detector import PdqBankIndex, PdqEntry
 from vigil.domain.decisions import DecisionContext, Source
-from vigil.domain.hashes import HashType
+from vigil.domain.hashes import HashType, parse_vpdq
 from vigil.domain.taxonomy import Category
 from vigil.pipeline.service import Pipeline
 from vigil.store import banks as bank_store
@@ -29,17 +29,20 @@ log = logging.getLogger(__name__)
 
 
 class _JobHashes:
-    """The new bank hashes of one job, ready to match against."""
+    """The new bank hashes of one job, ready to match against.
+
+    A video's frames join the PDQ hashes: a seen video with a frame near one of them is a
+    candidate, and re-deciding it applies the full video-matching rule (share of frames matched).
+    """
 
     def __init__(self, job_id: int, hashes: list[tuple[str, str]], threshold: int) -> None:
         self.job_id = job_id
-        self.digests = {(t, v) for t, v in hashes if t != HashType.PDQ.value}
+        self.digests = {(t, v) for t, v in hashes if t in (HashType.MD5.value, HashType.SHA256.value)}
         placeholder = BankRef("job", 0, Category.SPAM)  # only distances matter here
-        self.pdq = PdqBankIndex(
-            PdqEntry(i, v, placeholder, threshold)
-            for i, (t, v) in enumerate(hashes)
-            if t == HashType.PDQ.value
-        )
+        images = [v for t, v in hashes if t == HashType.PDQ.value]
+        frames = [f.pdq for t, v in hashes if t == HashType.VPDQ.value for f in parse_vpdq(v)]
+        self.pdq = PdqBankIndex(PdqEntry(i, v, placeholder, threshold) for i, v in enumerate(images))
+        self.frames = PdqBankIndex(PdqEntry(i, v, placeholder, threshold) for i, v in enumerate(frames))
 
 
 class RetroMatcher:
@@ -76,10 +79,11 @@ class RetroMatcher:
         for row in rows:
             if (row.hash_type, row.value) in hashes.digests:
                 matched.add(row.content_id)
-            elif row.hash_type == HashType.PDQ.value and len(hashes.pdq):
+            elif row.hash_type in (HashType.PDQ.value, HashType.VPDQ.value):
                 if row.quality is not None and row.quality < self.pdq_quality_threshold:
                     continue
-                if hashes.pdq.match([row.value]):
+                index = hashes.pdq if row.hash_type == HashType.PDQ.value else hashes.frames
+                if len(index) and index.match([row.value]):
                     matched.add(row.content_id)
         cursor = rows[-1].id if rows else job.content_last
 

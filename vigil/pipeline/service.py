@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from vigil.detect.base import DetectorRegistry
 from vigil.detect.hashing.digest_detector import DigestBankDetector, DigestIndex
 from vigil.detect.hashing.pdq_detector import PdqBankDetector, PdqBankIndex
+from vigil.detect.hashing.video_detector import VpdqBankDetector, VpdqBankIndex
 from vigil.domain.content import Content
 from vigil.domain.decisions import Decision, DecisionContext
 from vigil.domain.enforcement import ENFORCEMENT_EVENT
-from vigil.domain.hashes import HashType
+from vigil.domain.hashes import HashType, parse_vpdq
 from vigil.domain.ids import new_id, utcnow
 from vigil.domain.signals import Signal
 from vigil.domain.taxonomy import Category
@@ -69,8 +70,13 @@ class _Snapshot:
         self.pdq_quality_threshold = pdq_quality_threshold
         self.digests = DigestIndex(())
         self.pdq = PdqBankIndex(())
+        self.video = VpdqBankIndex((), pdq_quality_threshold)
         self.detectors = DetectorRegistry(
-            [DigestBankDetector(self.digests), PdqBankDetector(self.pdq, pdq_quality_threshold)]
+            [
+                DigestBankDetector(self.digests),
+                PdqBankDetector(self.pdq, pdq_quality_threshold),
+                VpdqBankDetector(self.video),
+            ]
         )
         self.policies = PolicySet(())
         self.lock = threading.Lock()
@@ -98,11 +104,14 @@ class _Snapshot:
             # rebuild of a ten-million-hash index would stall every request behind it
             self.digests.add(bank_store.digest_entries(session, after_id=self.max_hash_id))
             self.pdq.add(bank_store.pdq_entries(session, after_id=self.max_hash_id))
+            self.video.add(bank_store.video_entries(session, after_id=self.max_hash_id))
         else:
             self.digests = DigestIndex(bank_store.digest_entries(session))
             self.pdq = PdqBankIndex(bank_store.pdq_entries(session))
+            self.video = VpdqBankIndex(bank_store.video_entries(session), self.pdq_quality_threshold)
             self.detectors.replace(DigestBankDetector(self.digests))
             self.detectors.replace(PdqBankDetector(self.pdq, self.pdq_quality_threshold))
+            self.detectors.replace(VpdqBankDetector(self.video))
         self.bank_fingerprint = banks
         self.max_hash_id = newest
 
@@ -130,19 +139,24 @@ class Pipeline:
         return results
 
     def lookup(self, hashes: Sequence[tuple[HashType, str]]) -> list[list[HashMatch]]:
-        """Which bank hashes each of ``hashes`` matches (exact for digests, by distance for PDQ).
+        """Which bank hashes each of ``hashes`` matches (exact for digests, by distance for PDQ and vPDQ).
 
         This is the privacy-preserving path: a platform that hashes on the device sends hashes only,
         and Vigil neither sees the media nor records the look-up as content.
         """
         with self.store.transaction() as session:
             self._snapshot.refresh(session)
-        digests, pdq = self._snapshot.digests, self._snapshot.pdq
+        digests, pdq, video = self._snapshot.digests, self._snapshot.pdq, self._snapshot.video
         results: list[list[HashMatch]] = []
         for hash_type, value in hashes:
             if hash_type is HashType.PDQ:
                 found = [
                     HashMatch(m.bank.name, m.bank.category, hash_type, m.distance) for m in pdq.match([value])
+                ]
+            elif hash_type is HashType.VPDQ:
+                found = [
+                    HashMatch(m.bank.name, m.bank.category, hash_type, m.distance)
+                    for m in video.match(parse_vpdq(value))
                 ]
             else:
                 found = [

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from vigil.detect.hashing.banks import ExportRow
 from vigil.detect.hashing.digest_detector import BankRef, DigestEntry
 from vigil.detect.hashing.pdq_detector import PdqEntry
-from vigil.domain.hashes import DIGEST_TYPES, HashType, ListedHash
+from vigil.detect.hashing.video_detector import VideoEntry
+from vigil.domain.hashes import DIGEST_TYPES, HashType, ListedHash, parse_vpdq, vpdq_key
 from vigil.domain.taxonomy import Category
 from vigil.store.tables import Bank, BankHash
 
@@ -119,7 +120,7 @@ def add_hashes(session: Session, name: str, hashes: Sequence[ListedHash], now: d
     bank = _bank(session, name)
     unique: dict[tuple[str, str], ListedHash] = {}
     for new in hashes:
-        unique.setdefault((new.hash_type.value, new.value), new)
+        unique.setdefault((new.hash_type.value, _stored_value(new)), new)
     existing: set[tuple[str, str]] = set()
     keys = list(unique)
     for start in range(0, len(keys), 500):
@@ -134,7 +135,8 @@ def add_hashes(session: Session, name: str, hashes: Sequence[ListedHash], now: d
         {
             "bank_id": bank.id,
             "hash_type": h.hash_type.value,
-            "value": h.value,
+            "value": value,
+            "frames": h.value if h.hash_type is HashType.VPDQ else None,
             "source": h.source,
             "source_id": h.source_id,
             "note": h.note,
@@ -142,6 +144,7 @@ def add_hashes(session: Session, name: str, hashes: Sequence[ListedHash], now: d
         }
         for key, h in unique.items()
         if key not in existing
+        for value in (key[1],)
     ]
     new_ids = None
     if rows:
@@ -151,6 +154,11 @@ def add_hashes(session: Session, name: str, hashes: Sequence[ListedHash], now: d
         bank.version += 1
         bank.updated_at = now
     return AddReport(len(rows), len(hashes) - len(rows), bank.version, bank.id, new_ids)
+
+
+def _stored_value(listed: ListedHash) -> str:
+    """What the ``value`` column holds: the hash, or for a video the SHA-256 of its frame list."""
+    return vpdq_key(listed.value) if listed.hash_type is HashType.VPDQ else listed.value
 
 
 def set_enabled(session: Session, name: str, enabled: bool, now: datetime) -> BankInfo:
@@ -198,12 +206,16 @@ def digest_entries(session: Session, after_id: int = 0) -> list[DigestEntry]:
     return [DigestEntry(HashType(t), v, banks[b]) for b, t, v in rows]
 
 
-def pdq_entries(session: Session, after_id: int = 0) -> list[PdqEntry]:
-    """Every PDQ hash of every enabled bank (with an id above ``after_id``), with the bank's threshold."""
-    banks = {
+def _enabled_banks(session: Session) -> dict[int, tuple[BankRef, int]]:
+    return {
         b.id: (BankRef(b.name, b.version, Category(b.category)), b.threshold)
         for b in session.scalars(select(Bank).where(Bank.enabled.is_(True)))
     }
+
+
+def pdq_entries(session: Session, after_id: int = 0) -> list[PdqEntry]:
+    """Every PDQ hash of every enabled bank (with an id above ``after_id``), with the bank's threshold."""
+    banks = _enabled_banks(session)
     if not banks:
         return []
     rows = session.execute(
@@ -212,6 +224,23 @@ def pdq_entries(session: Session, after_id: int = 0) -> list[PdqEntry]:
         )
     )
     return [PdqEntry(hash_id, value, *banks[bank_id]) for hash_id, bank_id, value in rows]
+
+
+def video_entries(session: Session, after_id: int = 0) -> list[VideoEntry]:
+    """Every vPDQ hash of every enabled bank (with an id above ``after_id``), with the bank's threshold."""
+    banks = _enabled_banks(session)
+    if not banks:
+        return []
+    rows = session.execute(
+        select(BankHash.id, BankHash.bank_id, BankHash.frames).where(
+            BankHash.bank_id.in_(banks), BankHash.hash_type == HashType.VPDQ.value, BankHash.id > after_id
+        )
+    )
+    return [
+        VideoEntry(hash_id, parse_vpdq(frames), *banks[bank_id])
+        for hash_id, bank_id, frames in rows
+        if frames  # always set on a vPDQ row
+    ]
 
 
 def export_rows(session: Session, name: str) -> Iterator[ExportRow]:
@@ -225,5 +254,11 @@ def export_rows(session: Session, name: str) -> Iterator[ExportRow]:
     )
     for row in session.scalars(query):
         yield ExportRow(
-            row.hash_type, row.value, bank.category, row.source, row.source_id, row.added_at, row.note
+            row.hash_type,
+            row.frames or row.value,
+            bank.category,
+            row.source,
+            row.source_id,
+            row.added_at,
+            row.note,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from vigil.domain.content import Audience, Content, ContentKind, MediaHashes
 from vigil.domain.decisions import Decision, decision_from_json, decision_to_json
+from vigil.domain.hashes import VideoFrame
 from vigil.domain.signals import Signal
 from vigil.store.tables import ContentHash, ContentItem, DecisionRecord
 
@@ -63,12 +64,12 @@ def current_decisions(session: Session, content_ids: Sequence[str]) -> dict[str,
 def load_contents(session: Session, content_ids: Sequence[str]) -> list[Content]:
     """Content items as stored (text, metadata and media hashes; the media itself was never kept)."""
     ids = list(dict.fromkeys(content_ids))
-    media: dict[str, dict[str, dict[str, list[tuple[str, int | None]]]]] = {}
+    media: dict[str, dict[str, dict[str, list[ContentHash]]]] = {}
     for row in session.scalars(
         select(ContentHash).where(ContentHash.content_id.in_(ids)).order_by(ContentHash.id)
     ):
         by_type = media.setdefault(row.content_id, {}).setdefault(row.media_id, {})
-        by_type.setdefault(row.hash_type, []).append((row.value, row.quality))
+        by_type.setdefault(row.hash_type, []).append(row)
     contents: list[Content] = []
     for item in session.scalars(select(ContentItem).where(ContentItem.id.in_(ids)).order_by(ContentItem.id)):
         hashes = media.get(item.id, {})
@@ -88,11 +89,15 @@ def load_contents(session: Session, content_ids: Sequence[str]) -> list[Content]
                     MediaHashes(
                         media_id=media_id,
                         mime_type=None,
-                        md5=found["md5"][0][0] if "md5" in found else None,
-                        sha256=found["sha256"][0][0] if "sha256" in found else None,
+                        md5=found["md5"][0].value if "md5" in found else None,
+                        sha256=found["sha256"][0].value if "sha256" in found else None,
                         size_bytes=None,
-                        pdq=tuple(value for value, _ in found.get("pdq", ())),
-                        pdq_quality=found["pdq"][0][1] if "pdq" in found else None,
+                        pdq=tuple(row.value for row in found.get("pdq", ())),
+                        pdq_quality=found["pdq"][0].quality if "pdq" in found else None,
+                        vpdq=tuple(
+                            VideoFrame(row.value, row.quality or 0, row.frame_seconds or 0.0)
+                            for row in found.get("vpdq", ())
+                        ),
                     )
                     for media_id, found in hashes.items()
                 ),
@@ -135,16 +140,27 @@ def record_content(session: Session, new: Sequence[NewDecision], now: datetime) 
             "media_id": m.media_id,
             "hash_type": hash_type,
             "value": value,
-            "quality": m.pdq_quality if hash_type == "pdq" else None,
+            "quality": quality,
+            "frame_seconds": seconds,
         }
         for n in new
         for m in n.content.media
-        # all eight dihedral PDQ hashes: a bank hash added later may be of a mirrored or rotated copy
-        for hash_type, value in (("md5", m.md5), ("sha256", m.sha256), *(("pdq", h) for h in m.pdq))
-        if value
+        for hash_type, value, quality, seconds in _hash_rows(m)
     ]
     if hashes:
         session.execute(insert(ContentHash).execution_options(render_nulls=True), hashes)
+
+
+def _hash_rows(media: MediaHashes) -> Iterator[tuple[str, str, int | None, float | None]]:
+    """(type, value, quality, frame time) of each hash kept of one attachment."""
+    for hash_type, digest in (("md5", media.md5), ("sha256", media.sha256)):
+        if digest:
+            yield hash_type, digest, None, None
+    # all eight dihedral PDQ hashes: a bank hash added later may be of a mirrored or rotated copy
+    for value in media.pdq:
+        yield "pdq", value, media.pdq_quality, None
+    for frame in media.vpdq:
+        yield "vpdq", frame.pdq, frame.quality, frame.timestamp
 
 
 def record_decisions(session: Session, new: Sequence[NewDecision], now: datetime) -> None:

@@ -102,9 +102,9 @@ def next_job(session: Session) -> JobInfo | None:
 
 
 def job_hashes(session: Session, job: JobInfo) -> list[tuple[str, str]]:
-    """The (hash type, value) pairs the job matches against."""
+    """The (hash type, value) pairs the job matches against (a video's value: its frame list)."""
     rows = session.execute(
-        select(BankHash.hash_type, BankHash.value)
+        select(BankHash.hash_type, func.coalesce(BankHash.frames, BankHash.value))
         .join(Bank, Bank.id == BankHash.bank_id)
         .where(Bank.name == job.bank, BankHash.id.between(job.first_hash_id, job.last_hash_id))
     )

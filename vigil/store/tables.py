@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -108,6 +109,8 @@ class BankHash(Base):
     source_id: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(String(1000), default="")
     added_at: Mapped[datetime]
+    # a vPDQ hash: its canonical frame list (``value`` is then the SHA-256 of it, to index by)
+    frames: Mapped[str | None] = mapped_column(Text)
 
 
 class PolicyVersion(Base):
@@ -153,6 +156,7 @@ class ContentHash(Base):
     hash_type: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(128))
     quality: Mapped[int | None] = mapped_column(Integer)  # PDQ quality
+    frame_seconds: Mapped[float | None] = mapped_column(Float)  # a video frame's time in the video
 
 
 class DecisionRecord(Base):

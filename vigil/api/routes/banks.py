@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api.auth import Principal, require
 from vigil.api.deps import get_admin, get_store
 from vigil.api.errors import ApiError, not_found
-from vigil.detect.hashing.banks import BankFileError, BankFormat, parse_bank_file, to_csv
-from vigil.domain.hashes import HashType, InvalidHashError, ListedHash, normalise_hash
+from vigil.detect.hashing.banks import BankFileError, BankFormat, export_bank, parse_bank_file
+from vigil.domain.hashes import MAX_VPDQ_TEXT, HashType, InvalidHashError, ListedHash, normalise_hash
 from vigil.domain.roles import Role
 from vigil.domain.taxonomy import Category
 from vigil.pipeline.admin import Admin
@@ -54,7 +55,7 @@ class HashIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: HashType
-    value: str = Field(min_length=1, max_length=200)
+    value: str = Field(min_length=1, max_length=MAX_VPDQ_TEXT)
     source_id: str = Field(default="", max_length=200)
     note: str = Field(default="", max_length=1000)
 
@@ -190,10 +191,20 @@ def import_file(
     )
 
 
-@router.get("/banks/{name}/export", summary="The bank as Vigil CSV", response_class=StreamingResponse)
+@router.get(
+    "/banks/{name}/export",
+    summary="The bank as Vigil CSV, or as threatexchange lines",
+    response_class=StreamingResponse,
+)
 def export(
-    name: str, _principal: Principal = Depends(_READERS), store: Store = Depends(get_store)
+    name: str,
+    fmt: Annotated[
+        Literal["csv", "threatexchange"], Query(alias="format", description="csv (default) or threatexchange")
+    ] = "csv",
+    _principal: Principal = Depends(_READERS),
+    store: Store = Depends(get_store),
 ) -> StreamingResponse:
+    bank_format = BankFormat(fmt)
     with store.transaction() as session:
         try:
             bank_store.get_bank(session, name)
@@ -202,10 +213,13 @@ def export(
 
     def lines() -> Iterator[str]:
         with store.transaction() as session:
-            yield from to_csv(bank_store.export_rows(session, name))
+            yield from export_bank(bank_store.export_rows(session, name), bank_format)
 
+    media_type, suffix = ("text/csv", "csv") if bank_format is BankFormat.CSV else ("text/plain", "txt")
     return StreamingResponse(
-        lines(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}.csv"'}
+        lines(),
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{suffix}"'},
     )
 
 

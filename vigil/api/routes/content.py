@@ -17,7 +17,7 @@ from vigil.config import Settings
 from vigil.detect.hashing.media import fingerprint
 from vigil.domain.content import Audience, Content, ContentKind, MediaHashes
 from vigil.domain.decisions import DecisionContext, decision_to_json
-from vigil.domain.hashes import HashType, normalise_hash
+from vigil.domain.hashes import MAX_VPDQ_TEXT, HashType, normalise_hash, parse_vpdq
 from vigil.domain.ids import utcnow
 from vigil.domain.jurisdictions import normalise_country
 from vigil.domain.roles import Role
@@ -44,6 +44,16 @@ class MediaIn(BaseModel):
     sha256: str | None = None
     pdq: str | None = Field(default=None, description="PDQ hash, when the platform hashes on the device")
     pdq_quality: int | None = Field(default=None, ge=0, le=100)
+    vpdq: str | None = Field(
+        default=None,
+        max_length=MAX_VPDQ_TEXT,
+        description="a video's vPDQ hash, when the platform hashes on the device: a JSON list of \"pdq_hex,quality,timestamp\" strings (threatexchange's form)",
+    )
+
+    @field_validator("vpdq")
+    @classmethod
+    def _vpdq(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_hash(HashType.VPDQ, value)
 
     @field_validator("pdq")
     @classmethod
@@ -62,8 +72,9 @@ class MediaIn(BaseModel):
 
     @model_validator(mode="after")
     def _something_to_match(self) -> MediaIn:
-        if self.data_base64 is None and self.md5 is None and self.sha256 is None and self.pdq is None:
-            raise ValueError("media needs data_base64, md5, sha256 or pdq")
+        hashes = (self.md5, self.sha256, self.pdq, self.vpdq)
+        if self.data_base64 is None and all(h is None for h in hashes):
+            raise ValueError("media needs data_base64, md5, sha256, pdq or vpdq")
         return self
 
 
@@ -126,6 +137,7 @@ def _media(item: MediaIn, where: str, settings: Settings, warnings: list[str]) -
     md5, sha256, size = item.md5, item.sha256, None
     pdq: tuple[str, ...] = (item.pdq,) if item.pdq else ()
     quality = item.pdq_quality
+    vpdq = parse_vpdq(item.vpdq) if item.vpdq else ()
     if item.data_base64 is not None:
         if len(item.data_base64) > (settings.max_media_bytes * 4) // 3 + 4:
             raise ApiError(
@@ -145,11 +157,15 @@ def _media(item: MediaIn, where: str, settings: Settings, warnings: list[str]) -
             pdq, quality = found.pdq, found.pdq_quality
         if found.image_refused is not None:
             warnings.append(f"{where}: not matched by PDQ: {found.image_refused}")
+        if found.vpdq:
+            vpdq = found.vpdq
+        if found.video_refused is not None:
+            warnings.append(f"{where}: a video matched by digest only: {found.video_refused}")
     if pdq and quality is not None and quality < settings.pdq_quality_threshold:
         warnings.append(
             f"{where}: PDQ quality {quality} is below {settings.pdq_quality_threshold}; matched by digest only"
         )
-    return MediaHashes(item.id, item.mime_type, md5, sha256, size, pdq, quality)
+    return MediaHashes(item.id, item.mime_type, md5, sha256, size, pdq, quality, vpdq)
 
 
 def to_content(item: ContentIn, where: str, settings: Settings, warnings: list[str]) -> Content:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from vigil.api.auth import Principal, require
 from vigil.api.deps import get_pipeline, get_settings
 from vigil.config import Settings
-from vigil.domain.hashes import HashType, normalise_hash
+from vigil.domain.hashes import MAX_VPDQ_TEXT, HashType, normalise_hash
 from vigil.domain.roles import Role
 from vigil.domain.taxonomy import Category
 from vigil.pipeline.service import Pipeline
@@ -22,7 +22,11 @@ class HashQueryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: HashType
-    value: str = Field(min_length=1, max_length=200)
+    value: str = Field(
+        min_length=1,
+        max_length=MAX_VPDQ_TEXT,
+        description='lower- or upper-case hex; a vpdq hash is a JSON list of "pdq_hex,quality,timestamp" strings',
+    )
     quality: int | None = Field(default=None, ge=0, le=100, description="PDQ quality, if the hasher gave one")
 
     @model_validator(mode="after")

@@ -36,6 +36,7 @@ _THREATEXCHANGE_TYPES = {
     "video_md5": HashType.MD5,
     "photo_md5": HashType.MD5,
     "sha256": HashType.SHA256,
+    "vpdq": HashType.VPDQ,
 }
 
 
@@ -213,6 +214,24 @@ def to_csv(rows: Iterable[ExportRow]) -> Iterator[str]:
             )
         )
         yield buffer.getvalue()
+
+
+def to_threatexchange(rows: Iterable[ExportRow]) -> Iterator[str]:
+    """``<signal_type> <value>`` lines, as threatexchange's file exchange and HMA read them.
+
+    The format carries no metadata: notes, source ids and dates stay behind (use CSV to keep them).
+    """
+    for row in rows:
+        yield f"{row.hash_type} {row.value}\n"
+
+
+def export_bank(rows: Iterable[ExportRow], fmt: BankFormat) -> Iterator[str]:
+    """A bank in ``fmt`` (CSV or threatexchange; a plain list cannot say each hash's type)."""
+    if fmt is BankFormat.CSV:
+        return to_csv(rows)
+    if fmt is BankFormat.THREATEXCHANGE:
+        return to_threatexchange(rows)
+    raise BankFileError("export writes csv or threatexchange")
 
 
 def parse_bank_file(
