@@ -9,6 +9,7 @@ import pytest
 
 from tests.api.cli import run
 from tests.images import encode, photo_like
+from tests.videos import make_video, transcode
 
 pytestmark = pytest.mark.usefixtures("database")
 
@@ -65,3 +66,40 @@ def test_scan_of_a_missing_path_is_bad_input(capsys: pytest.CaptureFixture[str],
     code, _, err = run(capsys, "scan", str(tmp_path / "nowhere"))
     assert code == 2
     assert "no such file or folder" in err
+
+
+def test_a_bank_built_from_a_video_finds_a_reencoded_clip_of_it_in_a_scan(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    banked = make_video(tmp_path / "propaganda.mp4", list(range(60, 70)))
+    seized = tmp_path / "seized"
+    seized.mkdir()
+    transcode(banked, seized / "clip.mkv", "-ss", "2", "-t", "5", "-vf", "scale=200:200")
+    make_video(seized / "holiday.mp4", [70, 71, 72, 73])
+    run(capsys, "init")
+    run(capsys, "bank", "create", "videos", "--category", "terrorism")
+
+    code, out, _ = run(capsys, "bank", "add", "videos", "--media", str(banked), "--json")
+    assert (code, json.loads(out)["added"]) == (0, 3)  # md5, sha256 and the vPDQ hash
+    code, out, _ = run(capsys, "hash", str(banked), "--json")
+    assert len(json.loads(json.loads(out)["vpdq"])) == 10  # a frame a second
+
+    code, out, _ = run(capsys, "scan", str(seized), "--json", "--workers", "1")
+    results = {Path(r["path"]).name: r for r in map(json.loads, out.splitlines())}
+    [match] = results["clip.mkv"]["matches"]
+    assert (match["bank"], match["hash_type"]) == ("videos", "vpdq")
+    assert results["clip.mkv"]["decision"]["outcome"] == "remove"
+    assert results["holiday.mp4"]["matches"] == []
+
+
+def test_a_file_that_is_not_a_video_is_refused_when_banked_as_media(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    fake = tmp_path / "fake.mp4"
+    fake.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"not really" * 50)
+    run(capsys, "init")
+    run(capsys, "bank", "create", "videos", "--category", "terrorism")
+    code, _, err = run(capsys, "bank", "add", "videos", "--media", str(fake))
+    assert code == 2
+    assert "not a readable video" in err
+    assert "nothing was added" in err
