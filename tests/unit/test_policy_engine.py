@@ -599,6 +599,26 @@ def test_default_pack_does_not_age_restrict_adult_nudity_in_a_reported_private_m
     assert public.actions == {Action.AGE_RESTRICT}
 
 
+def test_default_pack_removes_a_sexual_deepfake_of_a_person_who_reported_their_image() -> None:
+    ai_generated = Signal(
+        detector="c2pa", kind=SignalKind.PROVENANCE, category=None, score=1.0, label="ai_generated"
+    )
+    nudity = classifier(Category.ADULT_NUDITY, 0.7)
+    reported = hash_match(Category.NCII, "stopncii")
+
+    deepfake = default_pack().decide(
+        item(media=(photo(),)), [ai_generated, nudity, reported], DecisionContext()
+    )
+    unreported = default_pack().decide(item(media=(photo(),)), [ai_generated, nudity], DecisionContext())
+
+    assert deepfake.outcome == "remove"
+    assert {Action.REMOVE, Action.PRESERVE_EVIDENCE} <= deepfake.actions
+    assert deepfake.review_needed is True
+    assert PolicyRef("ncii-synthetic-of-reported-person", 1) in deepfake.policies
+    # AI-generated and somewhat explicit, but nobody reported it: no action on the item by itself
+    assert unreported.outcome == "no_action"
+
+
 def test_default_pack_leaves_a_text_only_post_without_signals_alone() -> None:
     decision = default_pack().decide(item(text="Lovely weather in Berlin today"), [], DecisionContext())
 

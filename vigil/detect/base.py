@@ -48,8 +48,8 @@ class DetectorRegistry:
         return tuple(self._detectors)
 
     def detect(self, content: Content) -> list[Signal]:
-        """Every registered detector's signals for ``content``."""
-        signals: list[Signal] = []
+        """The signals read from ``content``'s media at intake, then every registered detector's."""
+        signals: list[Signal] = list(content.media_signals)
         for detector in self._detectors.values():
             signals.extend(detector.detect(content))
         return signals

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from vigil.domain.hashes import VideoFrame
+from vigil.domain.signals import Signal
 
 
 class ContentKind(StrEnum):
@@ -78,6 +79,9 @@ class Content:
     language: str | None = None
     text: str = ""
     media: tuple[MediaHashes, ...] = field(default_factory=tuple)
+    # what was read from the media bytes at intake (nudity, provenance), kept because the bytes are
+    # not: every decision on the item, later ones included, sees these beside the detectors' signals
+    media_signals: tuple[Signal, ...] = ()
 
     @property
     def subject(self) -> Subject:

@@ -85,6 +85,7 @@ def load_contents(session: Session, content_ids: Sequence[str]) -> list[Content]
                 reach=item.reach,
                 language=item.language,
                 text=item.text,
+                media_signals=tuple(Signal.from_activation(s) for s in item.media_signals or ()),
                 media=tuple(
                     MediaHashes(
                         media_id=media_id,
@@ -128,6 +129,7 @@ def record_content(session: Session, new: Sequence[NewDecision], now: datetime) 
                 "reach": n.content.reach,
                 "language": n.content.language,
                 "text": n.content.text,
+                "media_signals": [s.to_activation() for s in n.content.media_signals] or None,
                 "created_at": n.content.created_at,
                 "received_at": now,
             }

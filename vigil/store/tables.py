@@ -142,6 +142,8 @@ class ContentItem(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(index=True)
+    # signals read from the media bytes at intake (nudity, provenance): the bytes are not kept
+    media_signals: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class ContentHash(Base):
