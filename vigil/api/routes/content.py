@@ -15,12 +15,14 @@ from vigil.api.deps import get_pipeline, get_settings, get_store
 from vigil.api.errors import ApiError, not_found
 from vigil.config import Settings
 from vigil.detect.hashing.media import fingerprint
+from vigil.detect.media_signals import media_signals
 from vigil.domain.content import Audience, Content, ContentKind, MediaHashes
 from vigil.domain.decisions import DecisionContext, decision_to_json
 from vigil.domain.hashes import MAX_VPDQ_TEXT, HashType, normalise_hash, parse_vpdq
 from vigil.domain.ids import utcnow
 from vigil.domain.jurisdictions import normalise_country
 from vigil.domain.roles import Role
+from vigil.domain.signals import Signal
 from vigil.pipeline.service import Outcome, Pipeline
 from vigil.store import content as content_store
 from vigil.store import outbox as outbox_store
@@ -133,7 +135,10 @@ class StoredOut(BaseModel):
     deliveries: list[dict[str, Any]]
 
 
-def _media(item: MediaIn, where: str, settings: Settings, warnings: list[str]) -> MediaHashes:
+def _media(
+    item: MediaIn, where: str, settings: Settings, warnings: list[str], read: list[Signal]
+) -> MediaHashes:
+    """The hashes of one attachment; signals read from its bytes (nudity, provenance) go to ``read``."""
     md5, sha256, size = item.md5, item.sha256, None
     pdq: tuple[str, ...] = (item.pdq,) if item.pdq else ()
     quality = item.pdq_quality
@@ -153,6 +158,8 @@ def _media(item: MediaIn, where: str, settings: Settings, warnings: list[str]) -
             if declared is not None and declared != computed:
                 raise ApiError(422, "validation_error", f"{where}.{name}: does not match the media data")
         md5, sha256, size = found.md5, found.sha256, len(data)
+        if not found.vpdq:
+            read.extend(media_signals(data, item.id).signals)
         if found.pdq:
             pdq, quality = found.pdq, found.pdq_quality
         if found.image_refused is not None:
@@ -169,6 +176,8 @@ def _media(item: MediaIn, where: str, settings: Settings, warnings: list[str]) -
 
 
 def to_content(item: ContentIn, where: str, settings: Settings, warnings: list[str]) -> Content:
+    read: list[Signal] = []
+    media = tuple(_media(m, f"{where}.media.{i}", settings, warnings, read) for i, m in enumerate(item.media))
     return Content(
         id=item.id,
         kind=item.kind,
@@ -180,7 +189,8 @@ def to_content(item: ContentIn, where: str, settings: Settings, warnings: list[s
         reach=item.reach,
         language=item.language,
         text=item.text,
-        media=tuple(_media(m, f"{where}.media.{i}", settings, warnings) for i, m in enumerate(item.media)),
+        media=media,
+        media_signals=tuple(read),
     )
 
 

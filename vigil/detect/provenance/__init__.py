@@ -1,0 +1,1 @@
+"""How media was made: C2PA manifests, IPTC digital source types, generator watermarks."""
