@@ -8,6 +8,7 @@ import numpy as np
 
 from tests.api.conftest import Api
 from tests.images import encode, photo_like
+from tests.provenance_fixtures import jpeg_with_xmp, xmp_packet
 from vigil.detect.hashing.pdq import pdq_hash
 from vigil.domain.roles import Role
 
@@ -143,3 +144,28 @@ def test_hash_lists_import_all_or_nothing_and_export_as_csv(api: Api) -> None:
     assert (partial.json()["added"], partial.json()["refused"][0]["line"]) == (1, 2)
     assert exported.headers["content-type"].startswith("text/csv")
     assert exported.text.splitlines()[1].startswith(f"md5,{good},csam,")
+
+
+def test_provenance_read_from_an_upload_is_part_of_the_decision_and_kept_with_the_item(api: Api) -> None:
+    tagged = jpeg_with_xmp(
+        encode(photo_like(seed=21, size=256), "JPEG", quality=90),
+        xmp_packet("http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"),
+    )
+    item = {
+        "id": "ai-1",
+        "author_id": "u",
+        "media": [{"id": "img", "mime_type": "image/jpeg", "data_base64": base64.b64encode(tagged).decode()}],
+    }
+
+    answered = api.client.post("/v1/content", json=item, headers=api.admin).json()
+    stored = api.client.get("/v1/content/ai-1", headers=api.admin).json()
+
+    [provenance] = [s for s in answered["signals"] if s["kind"] == "provenance"]
+    assert (provenance["detector"], provenance["label"], provenance["category"]) == (
+        "iptc_metadata",
+        "ai_generated",
+        "",
+    )
+    assert provenance["media_id"] == "img"
+    assert "trainedAlgorithmicMedia" in provenance["evidence"][0]["text"]
+    assert provenance in stored["signals"]

@@ -9,6 +9,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -17,7 +18,7 @@ from vigil.domain.content import Audience, Content, ContentKind, MediaHashes
 from vigil.domain.decisions import Action, DecisionContext, PolicyRef
 from vigil.domain.enforcement import ENFORCEMENT_EVENT, DeliveryState
 from vigil.domain.hashes import HashType, ListedHash
-from vigil.domain.signals import SignalKind
+from vigil.domain.signals import Signal, SignalKind
 from vigil.domain.taxonomy import Category
 from vigil.pipeline.admin import Admin
 from vigil.pipeline.service import Outcome, Pipeline
@@ -317,3 +318,27 @@ def test_hashes_added_while_serving_are_matched_without_a_full_rebuild(
     assert after[0].decision.outcome == "remove"
     assert pipeline._snapshot.pdq is index_before  # the same index, grown in place
     assert len(index_before) == 1
+
+
+def test_signals_read_from_media_at_intake_count_again_when_the_item_is_decided_again(
+    store: Store, pipeline: Pipeline, now: datetime
+) -> None:
+    # an AI-generated, explicit picture: reviewed (possible deepfake); once the person shown
+    # reports it to an NCII bank, the re-decision removes it, with the intake signals still counted
+    read = (
+        Signal("c2pa", SignalKind.PROVENANCE, None, 1.0, label="ai_generated", media_id="m1"),
+        Signal("nudity", SignalKind.CLASSIFIER, Category.ADULT_NUDITY, 0.85, label="explicit_nudity"),
+    )
+    item = replace(post("deepfake-1", now, media(INNOCENT_MD5)), media_signals=read)
+    [first] = pipeline.submit([item], DecisionContext(), ACTOR)
+    admin = Admin(store, clock=lambda: now)
+    admin.create_bank("stopncii", Category.NCII, "stopncii", 31, "test")
+    admin.add_hashes("stopncii", [ListedHash(HashType.MD5, INNOCENT_MD5)], "test")
+
+    [again] = pipeline.redecide(["deepfake-1"], DecisionContext(), "retro:test")
+
+    assert first.decision.review_needed is True
+    assert first.decision.outcome != "remove"
+    assert again.decision.outcome == "remove"
+    assert PolicyRef("ncii-synthetic-of-reported-person", 1) in again.decision.policies
+    assert set(read) <= set(again.signals)
