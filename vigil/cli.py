@@ -21,10 +21,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vigil import __version__
+from vigil.classify import ClassifyInput, bounded_lines, classify_record, read_inputs
 from vigil.config import Settings
 from vigil.detect.hashing.banks import BankFileError, BankFormat, export_bank, parse_bank_file
 from vigil.detect.hashing.media import bank_hashes
 from vigil.detect.hashing.video import VideoHashingUnavailableError, VideoRefusedError
+from vigil.detect.text.classifier import TextClassifier
 from vigil.domain.hashes import InvalidHashError, ListedHash, format_vpdq, normalise_hash, parse_hash_type
 from vigil.domain.jurisdictions import UnknownCountryError
 from vigil.domain.roles import BOUND_ROLES, Role
@@ -184,6 +186,53 @@ def hash_command(
             )
     if failed:
         raise typer.Exit(1)
+
+
+@app.command()
+def classify(
+    text: Annotated[str | None, typer.Option("--text", help="classify this text instead of stdin")] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="the language, if known (ISO 639-1), for --text")
+    ] = None,
+    first_stage_only: Annotated[
+        bool, typer.Option("--first-stage-only", help="lexicons only, no sentence-embedding stage")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Classify texts: JSON lines {"id", "text"} on standard input, or --text; one result per item."""
+    if text is None and sys.stdin.isatty():
+        _fail('give --text "..." or JSON lines {"id": ..., "text": ...} on standard input')
+    classifier = TextClassifier(use_second_stage=not first_stage_only)
+    inputs = (
+        iter([ClassifyInput(1, None, text, language)])
+        if text is not None
+        else read_inputs(bounded_lines(sys.stdin.buffer))
+    )
+    failed = 0
+    for item in inputs:
+        record = classify_record(classifier, item)
+        failed += "error" in record
+        if as_json:
+            _print_json(record)
+        elif "error" in record:
+            sys.stderr.write(f"vigil: {record['error']}\n")
+        else:
+            _print_classification(record)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_classification(record: dict[str, Any]) -> None:
+    flagged = ", ".join(record["flagged"]) or "nothing flagged"
+    out.print(f"{record['id'] or '-'} [{record['language'] or '?'}] {flagged}", highlight=False, markup=False)
+    for signal in record["signals"]:
+        spans = "; ".join(repr(e["text"]) for e in signal["evidence"][:3])
+        out.print(
+            f"  {signal['category']:<12} {signal['score']:.2f} {signal['label']} {spans}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()

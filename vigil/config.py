@@ -24,6 +24,12 @@ class Settings(BaseSettings):
         default=50, ge=0, le=100, description="PDQ hashes of lower quality are not matched"
     )
 
+    text_classifier: bool = Field(default=True, description="classify the text of every item")
+    text_second_stage: bool = Field(
+        default=True,
+        description="rescore ambiguous texts with the sentence-embedding stage, when the ml extra is installed",
+    )
+
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
     webhook_max_attempts: int = Field(default=15, ge=1, description="about three hours of retries")
     webhook_backoff_base_seconds: float = Field(default=2.0, gt=0)

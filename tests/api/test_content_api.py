@@ -147,3 +147,16 @@ def test_invalid_base64_media_is_refused(api: Api) -> None:
     response = api.client.post("/v1/content", json=item, headers=api.admin)
     assert response.status_code == 422
     assert "base64" in response.json()["error"]["message"]
+
+
+def test_text_is_classified_and_the_policies_act_on_what_the_classifier_found(api: Api) -> None:
+    offer = "selling coke and weed, DM me on telegram, fast delivery"
+    response = api.client.post(
+        "/v1/content", json=_item("t1", text=offer, language="en"), headers=api.admin
+    ).json()
+
+    [drugs] = [s for s in response["signals"] if s["category"] == "drugs"]
+    assert (drugs["detector"], drugs["kind"], drugs["language"]) == ("text_classifier", "classifier", "en")
+    assert [offer[e["start"] : e["end"]] for e in drugs["evidence"]] == [e["text"] for e in drugs["evidence"]]
+    assert response["decision"]["category"] == "drugs"
+    assert response["decision"]["automated_detection"] is True

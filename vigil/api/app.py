@@ -16,6 +16,7 @@ from vigil.config import Settings
 from vigil.domain.ids import utcnow
 from vigil.enforce.outbox import DeliveryLoop, RetryPolicy
 from vigil.pipeline.admin import Admin
+from vigil.pipeline.detectors import content_detectors
 from vigil.pipeline.retro import RetroMatcher
 from vigil.pipeline.service import Pipeline
 from vigil.store.db import Store
@@ -99,7 +100,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or Settings()
     store = store or Store(settings.database_url)
 
-    pipeline = Pipeline(store, pdq_quality_threshold=settings.pdq_quality_threshold)
+    pipeline = Pipeline(
+        store,
+        pdq_quality_threshold=settings.pdq_quality_threshold,
+        detectors=content_detectors(settings),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vigil.detect.base import DetectorRegistry
+from vigil.detect.base import Detector, DetectorRegistry
 from vigil.detect.hashing.digest_detector import DigestBankDetector, DigestIndex
 from vigil.detect.hashing.pdq_detector import PdqBankDetector, PdqBankIndex
 from vigil.detect.hashing.video_detector import VpdqBankDetector, VpdqBankIndex
@@ -63,7 +63,7 @@ class HashMatch:
 class _Snapshot:
     """Detectors and policies built from the store, rebuilt only when banks or policies change."""
 
-    def __init__(self, pdq_quality_threshold: int) -> None:
+    def __init__(self, pdq_quality_threshold: int, detectors: Sequence[Detector]) -> None:
         self.bank_fingerprint: tuple[tuple[int, int, bool], ...] | None = None
         self.max_hash_id = 0
         self.policy_fingerprint: object = None
@@ -76,6 +76,7 @@ class _Snapshot:
                 DigestBankDetector(self.digests),
                 PdqBankDetector(self.pdq, pdq_quality_threshold),
                 VpdqBankDetector(self.video),
+                *detectors,
             ]
         )
         self.policies = PolicySet(())
@@ -120,11 +121,17 @@ class Pipeline:
     """Submits content and returns decisions; safe to share between threads."""
 
     def __init__(
-        self, store: Store, clock: Callable[[], datetime] = utcnow, pdq_quality_threshold: int = 50
+        self,
+        store: Store,
+        clock: Callable[[], datetime] = utcnow,
+        pdq_quality_threshold: int = 50,
+        detectors: Sequence[Detector] = (),
     ) -> None:
+        """``detectors`` are those that need nothing from the store (the text classifier); the bank
+        detectors are built here, from the store, and rebuilt when the banks change."""
         self.store = store
         self.clock = clock
-        self._snapshot = _Snapshot(pdq_quality_threshold)
+        self._snapshot = _Snapshot(pdq_quality_threshold, detectors)
 
     def evaluate(
         self, contents: Sequence[Content], context: DecisionContext
