@@ -16,8 +16,8 @@ random (almost surely no match). Rows:
   ``IndexBinaryMultiHash``, 16 maps of 16 bits, exact for thresholds <= 31), built from
   ``(hex, id)`` entries as its constructor takes them; single queries with ``PDQIndex.query(hex)``.
   ``PDQIndex`` has no batch call, so the batch uses the faiss wrapper underneath it,
-  ``PDQIndex.index.search_with_distance_in_result(hexes, 31)``, which faiss parallelises over both
-  cores (Vigil's batch uses one). ``pdq_index2.PDQIndex2`` is left out: it is a float ``IndexFlatL2``
+  ``PDQIndex.index.search_with_distance_in_result(hexes, 31)`` (one OpenMP thread, see below, as
+  Vigil's batch uses one core). ``pdq_index2.PDQIndex2`` is left out: it is a float ``IndexFlatL2``
   over 256 unpacked bits, 1 KiB per hash (10 GiB at 10M) and a full scan per query.
 * ``brute force``: a NumPy popcount scan (XOR of the four 64-bit words, ``np.bitwise_count``, stored
   column-major, blocks of rows kept in cache across a batch); its answers are the truth that recall
@@ -36,7 +36,8 @@ slower too). One thread is its best case here, and matches Vigil, which uses one
 
 Each index is built and measured in its own subprocess, one after another, so the memory of one is
 freed before the next is built and the resident-set growth during build is that index's own (the
-caller's copy of the input is not counted). Single-query latency is over the first ``--single``
+caller's copy of the input is not counted); "peak RSS" is the worker's high-water mark, input
+and build transients included, which is what has to fit in the machine's memory. Single-query latency is over the first ``--single``
 queries, one call each; batch throughput over all ``--queries``. The machine is shared and noisy:
 read the ratios, which compare rows measured in the same run, rather than absolute times.
 """
@@ -47,6 +48,7 @@ import argparse
 import gc
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -260,6 +262,8 @@ def worker(method: str, n: int, queries: int, single: int, seed: int, out: Path)
             {
                 "build_s": build_s,
                 "rss_delta": rss_delta,
+                # Linux reports ru_maxrss in KiB: the whole worker at its peak, input and build included.
+                "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                 "nbytes": built["nbytes"],
                 "note": built["note"],
                 "latencies": latencies,
@@ -282,6 +286,120 @@ def run_method(method: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
         result: dict[str, Any] = json.loads(out.read_text())
         print(f"  {method:15} n={n:>11,}: done in {time.perf_counter() - start:6.1f} s", file=sys.stderr)
         return result
+
+
+# --------------------------------------------------------------------------------------------------
+# Calibration of the index's cost model
+
+
+def calibrate(n: int, seed: int, queries: int = 100) -> str:
+    """Fit the constants of ``index.py``'s cost model (probe, candidate, scanned row, per-segment call).
+
+    One segment of ``n`` random hashes is indexed with two chunk layouts (11 chunks of 23-24 bits: a
+    bucket holds ~n/2**23 hashes; 16 of 16 bits: ~n/2**16), so probes and candidates vary
+    independently, and probed at several thresholds with single queries; a least-squares fit of the
+    median time per query on (1, probes, expected candidates) gives the per-call overhead and the
+    cost of one probe and one candidate. Scanning the same segment gives the cost per row.
+    """
+    from vigil.detect.hashing import index as vigil_index
+
+    hashes = make_hashes(n, seed)
+    qs = make_queries(hashes, queries, seed)
+    ids = np.arange(n, dtype=np.int64)
+    words = vigil_index._to_words(hashes)
+    choose = vigil_index._choose_layout
+    samples: list[tuple[int, float, float]] = []  # probes, expected candidates, median seconds
+    lines = [
+        "| chunks | threshold | probes | expected candidates | median µs |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    try:
+        for chunks in (11, 16):
+
+            def forced(rows: int, c: int = chunks) -> tuple[tuple[int, int], ...]:
+                return vigil_index._layout(c)
+
+            vigil_index._choose_layout = forced
+            segment = vigil_index._Segment(ids, words)
+            widths = np.array([w for _, w in segment.layout])
+            for threshold in (0, 7, 15, 23, 31):
+                plan = segment.plan(threshold)
+                if plan is None:
+                    continue
+                candidates = float(np.sum(n / 2.0 ** widths[plan.chunk]))
+                segment.search(qs[:1], threshold)  # warm up
+                times = []
+                for q in qs:
+                    t = time.perf_counter()
+                    segment.search(q[None, :], threshold)
+                    times.append(time.perf_counter() - t)
+                samples.append((plan.probes, candidates, float(np.median(times))))
+                lines.append(
+                    f"| {chunks} | {threshold} | {plan.probes:,} | {candidates:,.0f} | {samples[-1][2] * 1e6:,.0f} |"
+                )
+            del segment
+    finally:
+        vigil_index._choose_layout = choose
+    fit = np.array([[1.0, p, c] for p, c, _ in samples])
+    overhead, probe, candidate = np.linalg.lstsq(fit, np.array([t for _, _, t in samples]), rcond=None)[0]
+
+    def median_scan(rows: int, repeat: int) -> float:
+        times = []
+        for q in qs[:repeat]:
+            t = time.perf_counter()
+            vigil_index._scan(words[:rows], vigil_index._to_words(q[None, :]), 31)
+            times.append(time.perf_counter() - t)
+        return float(np.median(times))
+
+    row = median_scan(n, 20) / n
+    # What a scan costs besides its rows: the probe path's fixed cost is counted over and above it.
+    scan_fixed = median_scan(1024, len(qs)) - 1024 * row
+    extra = overhead - scan_fixed
+    lines += [
+        "",
+        f"fit over {len(samples)} configurations, {n:,} hashes, single queries: probed segment fixed "
+        f"{overhead * 1e6:.1f} µs, per probe {probe * 1e9:.1f} ns, per candidate {candidate * 1e9:.1f} ns; "
+        f"scan {row * 1e9:.2f} ns per row, fixed {scan_fixed * 1e6:.1f} µs",
+        f"in probe units (index.py's constants): candidate {candidate / probe:.2f} "
+        f"(_CANDIDATE_COST {vigil_index._CANDIDATE_COST}), scanned row {row / probe:.2f} "
+        f"(_SCAN_COST_PER_ROW {vigil_index._SCAN_COST_PER_ROW}), probing's extra fixed cost {extra / probe:,.0f} "
+        f"(_QUERY_OVERHEAD {vigil_index._QUERY_OVERHEAD:,.0f})",
+        "",
+        "what the constants decide, with index.py's and with the fitted ones: chunks per segment "
+        "(0: scanned) / the largest threshold probed rather than scanned",
+        "",
+        "| segment | index.py's constants | fitted |",
+        "| ---: | ---: | ---: |",
+    ]
+    fitted = (1.0, candidate / probe, row / probe, extra / probe)
+    for size in (8192, 20_000, 100_000, 1_000_000, 4_000_000, 10_000_000, 40_000_000):
+        current, refit = _decisions(vigil_index, size, None), _decisions(vigil_index, size, fitted)
+        lines.append(f"| {size:,} | {current} | {refit} |")
+    return "\n".join(lines)
+
+
+def _decisions(vigil_index: Any, rows: int, constants: tuple[float, float, float, float] | None) -> str:
+    """The layout ``index.py`` picks for a segment of ``rows``, and where it stops probing, under
+    ``constants`` (probe, candidate, scanned row, overhead; None: the module's own)."""
+    names = ("_PROBE_COST", "_CANDIDATE_COST", "_SCAN_COST_PER_ROW", "_QUERY_OVERHEAD")
+    saved = [getattr(vigil_index, name) for name in names]
+    try:
+        for name, value in zip(names, constants or saved, strict=True):
+            setattr(vigil_index, name, value)
+        layout = vigil_index._choose_layout(rows)
+        if not layout:
+            return "0 / -"
+        widths = [w for _, w in layout]
+        scan = vigil_index._scan_cost(rows)
+        probed = [
+            t
+            for t in range(vigil_index.HASH_BITS + 1)
+            if vigil_index._allocate_radii(widths, rows, t)[1] + vigil_index._QUERY_OVERHEAD < scan
+        ]
+        return f"{len(layout)} / {max(probed, default=-1)}"
+    finally:
+        for name, value in zip(names, saved, strict=True):
+            setattr(vigil_index, name, value)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -312,9 +430,9 @@ def report(rows: dict[int, dict[str, dict[str, Any]]], args: argparse.Namespace)
         f"threshold {THRESHOLD}; {args.single} single queries, {args.queries} in the batch; "
         "half planted within 0-31 of a stored hash, half random",
         "",
-        "| stored | index | build s | bytes/hash RSS (arrays) | single median µs | single p99 µs "
-        "| batch queries/s | recall | missed | extra |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| stored | index | build s | bytes/hash RSS (arrays) | peak RSS GB | single median µs "
+        "| single p99 µs | batch queries/s | recall | missed | extra |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for n, results in rows.items():
         truth = results["brute"]
@@ -323,7 +441,7 @@ def report(rows: dict[int, dict[str, dict[str, Any]]], args: argparse.Namespace)
             rec, missed, extra = recall(r, truth)
             lines.append(
                 f"| {n:,} | {METHODS[method][0]} | {r['build_s']:.1f} | {fmt_bytes(r, n)} "
-                f"| {np.median(lat):,.0f} | {np.percentile(lat, 99):,.0f} "
+                f"| {r['peak_rss'] / 2**30:.2f} | {np.median(lat):,.0f} | {np.percentile(lat, 99):,.0f} "
                 f"| {args.queries / r['batch_s']:,.0f} | {rec:.2%} | {missed} | {extra} |"
             )
     lines += [
@@ -361,6 +479,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--designs", action="store_true", help="also the design alternatives")
     parser.add_argument("--omp-threads", type=int, default=1, help="OpenMP threads for faiss (see above)")
     parser.add_argument("--methods", help="comma separated subset of " + ",".join(METHODS))
+    parser.add_argument(
+        "--calibrate", action="store_true", help="fit index.py's cost model at the first of --sizes"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -370,6 +491,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if args.quick:
         args.sizes, args.queries, args.single = "20000,100000", 200, 50
+    if args.calibrate:
+        print(calibrate(int(args.sizes.split(",")[0]), args.seed))
+        return
     methods = (
         args.methods.split(",") if args.methods else MAIN_METHODS + (DESIGN_METHODS if args.designs else [])
     )

@@ -20,8 +20,8 @@ Punjani & Fleet, "Fast search in Hamming space with multi-index hashing", CVPR 2
   per-query radii come from a cost model, so any threshold works; where probing would cost more
   than reading everything (large thresholds, tiny segments), the segment is scanned instead.
 
-``bench/HASH_INDEX.md`` has the numbers behind these choices and the comparison with
-``threatexchange`` and a brute-force scan.
+``bench/RESULTS.md`` (section "Hamming index") has the numbers behind these choices, the
+calibration of the cost model, and the comparison with ``threatexchange`` and a brute-force scan.
 
 Why segments: the bucket tables are flat sorted arrays (compact, and fast to probe from NumPy), which
 cannot take inserts in place. So new hashes go to a small buffer that is scanned; a full buffer
@@ -59,12 +59,15 @@ I64Array = npt.NDArray[np.int64]
 U64Array = npt.NDArray[np.uint64]
 Match = tuple[int, int]  # (id, distance)
 
-# Cost model, in units of one bucket probe (a random read of one offset: ~30-40 ns on the reference
-# machine, where the tables live in DRAM). A candidate costs about as much (its posting and its hash
-# are two more random reads, but they overlap); a scan streams a row through XOR and popcount in
-# ~6 ns; every probed segment adds ~20 NumPy calls (~35 us) that a scan of a small one does not.
-# Measured with the calibration described in bench/HASH_INDEX.md; only the ratios matter, and only
-# near the crossovers (tiny segments, thresholds above ~50), where either choice costs about the same.
+# Cost model, in units of one bucket probe (a random read of one offset, in DRAM at these table
+# sizes). A candidate costs about as much (its posting and its hash are two more random reads, but
+# they overlap); a scan streams a row through XOR and popcount, several times cheaper; every probed
+# segment adds ~20 NumPy calls that a scan of a small one does not. ``bench/hash_index.py
+# --calibrate`` fits these per query (bench/RESULTS.md, section "Hamming index"): on the shared
+# 2-core reference VM a probe took 27-137 ns, a candidate 30-79 ns, a scanned row 5.5-8 ns and
+# probing's fixed cost 22-85 us, varying from run to run. The constants sit inside those ranges, and
+# only near the crossovers (tiny segments, thresholds above ~50) do they decide anything: under
+# every fit the 10M layout stays 11 chunks; the others move by up to 3 chunks or 10 bits of threshold.
 _PROBE_COST = 1.0
 _CANDIDATE_COST = 1.0
 _SCAN_COST_PER_ROW = 0.2
@@ -174,9 +177,10 @@ def _to_words(hashes: U8Array) -> U64Array:
 
 @functools.cache
 def _masks(width: int, radius: int) -> I64Array:
-    """Every ``width``-bit value with at most ``radius`` bits set, lightest first (the probe offsets)."""
+    """Every ``width``-bit value with at most ``radius`` bits set, lightest first (the probe offsets);
+    none for a radius of -1 (a chunk left unprobed)."""
     bits = np.int64(1) << np.arange(width, dtype=np.int64)
-    levels = [np.zeros(1, dtype=np.int64)]
+    levels = [np.zeros(1 if radius >= 0 else 0, dtype=np.int64)]
     for _ in range(min(radius, width)):
         prev = levels[-1]
         # Add one bit above the highest set bit, so each mask is generated exactly once.
@@ -486,8 +490,8 @@ class HammingIndex:
     ``add`` and ``remove`` are incremental (amortised O(log n) per hash, no full rebuild);
     ``query``/``query_many`` take the threshold per call (banks have their own thresholds) and
     return ``(id, distance)`` pairs sorted by distance then id, each id at most once. Any threshold
-    from 0 to 256 is exact. At 10 million hashes a query at 31 takes ~0.3 ms, at 48 ~5 ms; from
-    about 64 up, probing would cost more than a full scan (~50 ms), so the index scans.
+    from 0 to 256 is exact. At 10 million hashes a query at 31 takes ~0.4 ms, at 48 ~7 ms; from
+    about 70 up, probing would cost more than a full scan (~65 ms), so the index scans.
 
     Each id holds one hash; adding an id that is already present is refused (remove it first).
     Different ids may hold the same hash. Memory is about 130 bytes per hash at 10 million hashes
