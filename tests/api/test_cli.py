@@ -19,7 +19,7 @@ def test_init_creates_the_database_loads_the_pack_and_prints_an_admin_key_once(
     assert code == 0
     result = json.loads(out)
     assert result["admin_key"].startswith("vgl_")
-    assert len(result["policies"]) == 13
+    assert len(result["policies"]) == 15
     assert database.exists()
     code, out, _ = run(capsys, "key", "list", "--json")
     assert result["admin_key"] not in out

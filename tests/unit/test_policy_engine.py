@@ -619,6 +619,27 @@ def test_default_pack_removes_a_sexual_deepfake_of_a_person_who_reported_their_i
     assert unreported.outcome == "no_action"
 
 
+@pytest.mark.parametrize(
+    ("category", "policy_id", "actions"),
+    [
+        (Category.GROOMING, "grooming-suspected", {Action.PRESERVE_EVIDENCE}),
+        (Category.NCII, "ncii-sextortion-suspected", {Action.DEMOTE, Action.PRESERVE_EVIDENCE}),
+        (Category.TERRORISM, "terrorism-suspected", {Action.PRESERVE_EVIDENCE}),
+    ],
+)
+def test_default_pack_sends_confident_text_findings_of_grave_harms_to_review_under_their_own_category(
+    category: Category, policy_id: str, actions: set[Action]
+) -> None:
+    decision = default_pack().decide(item(text="..."), [classifier(category, 0.95)], DecisionContext())
+    unsure = default_pack().decide(item(text="..."), [classifier(category, 0.3)], DecisionContext())
+
+    assert decision.category == category
+    assert decision.policies == (PolicyRef(policy_id, 1),)
+    assert decision.review_needed is True
+    assert decision.actions == actions
+    assert (unsure.outcome, unsure.review_needed) == ("no_action", False)
+
+
 def test_default_pack_leaves_a_text_only_post_without_signals_alone() -> None:
     decision = default_pack().decide(item(text="Lovely weather in Berlin today"), [], DecisionContext())
 

@@ -69,11 +69,11 @@ def with_line(text: str, old: str, new: str) -> str:
 # --- the default pack ----------------------------------------------------------------------------
 
 
-def test_default_pack_loads_all_thirteen_policies() -> None:
+def test_default_pack_loads_all_fifteen_policies() -> None:
     policies = load_policy_paths([DEFAULT_PACK])
 
-    assert len(policies) == 13
-    assert len({p.id for p in policies}) == 13
+    assert len(policies) == 15
+    assert len({p.id for p in policies}) == 15
     assert {"csam-known-media", "hate-speech-holocaust-denial", "adult-nudity-public", "spam"} <= {
         p.id for p in policies
     }
