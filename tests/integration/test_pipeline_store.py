@@ -342,3 +342,28 @@ def test_signals_read_from_media_at_intake_count_again_when_the_item_is_decided_
     assert again.decision.outcome == "remove"
     assert PolicyRef("ncii-synthetic-of-reported-person", 1) in again.decision.policies
     assert set(read) <= set(again.signals)
+
+
+def test_restrictions_held_for_review_before_acting_are_not_sent_to_the_platform(
+    store: Store, pipeline: Pipeline, now: datetime
+) -> None:
+    denial = Signal(
+        "text_classifier", SignalKind.CLASSIFIER, Category.HATE_SPEECH, 0.95, label="holocaust_denial"
+    )
+    # a signal carried with the item, as intake signals are, so the test does not hang on lexicon tuning
+    item = replace(post("denial-1", now), media_signals=(denial,))
+
+    [outcome] = pipeline.submit([item], DecisionContext(), ACTOR)
+
+    assert outcome.decision.outcome == "review"
+    assert outcome.decision.held_actions == {Action.GEO_RESTRICT}
+    with store.transaction() as session:
+        assert outbox_store.events_for_decision(session, outcome.decision_id) == []
+        stored = content_store.get_decision(session, outcome.decision_id)
+        [audit_event] = audit_store.list_events(session)
+    assert stored is not None
+    assert stored.decision == outcome.decision
+    assert (audit_event.payload["review"], audit_event.payload["held_actions"]) == (
+        "before",
+        ["geo_restrict"],
+    )

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vigil.domain.cases import ReviewMode
 from vigil.domain.content import Audience, Content, ContentKind, MediaHashes, Subject, SubjectType
 from vigil.domain.decisions import (
     ACCOUNT_ACTIONS,
@@ -49,7 +50,7 @@ def policy(
     category: Category = Category.SPAM,
     ground: GroundType = GroundType.INCOMPATIBLE_CONTENT,
     countries: Sequence[str] = (),
-    review: bool = False,
+    review: ReviewMode | None = None,
     shadow: bool = False,
     when: str = "true",
     version: int = 1,
@@ -68,7 +69,7 @@ def policy(
     if countries:
         lines.append(f"territorial_scope: [{', '.join(countries)}]")
     if review:
-        lines.append("review: true")
+        lines.append(f"review: {review.value}")
     if shadow:
         lines.append("mode: shadow")
     (definition,) = parse_policies("\n".join(lines) + "\n", file=f"{policy_id}.yaml")
@@ -326,14 +327,31 @@ def test_additional_categories_name_each_other_category_once() -> None:
 
 def test_review_is_needed_when_any_matched_policy_asks_for_it() -> None:
     certain = policy("certain", Action.REMOVE)
-    unsure = policy("unsure", Action.DEMOTE, review=True)
+    unsure = policy("unsure", Action.DEMOTE, review=ReviewMode.AFTER)
 
-    assert decide([certain, unsure]).review_needed is True
+    assert decide([certain, unsure]).review is ReviewMode.AFTER
+    assert decide([certain, unsure]).actions == {Action.REMOVE}
     assert decide([certain]).review_needed is False
 
 
+def test_review_before_holds_the_restrictions_but_not_vigils_own_duties() -> None:
+    law = policy(
+        "de-law", Action.GEO_RESTRICT, Action.PRESERVE_EVIDENCE, countries=("DE",), review=ReviewMode.BEFORE
+    )
+    spam = policy("spam", Action.DEMOTE, review=ReviewMode.AFTER)
+
+    decision = decide([law, spam])
+
+    assert decision.review is ReviewMode.BEFORE  # before wins over after
+    assert decision.actions == {Action.PRESERVE_EVIDENCE}
+    assert decision.held_actions == {Action.GEO_RESTRICT}
+    assert decision.platform_actions == frozenset()  # nothing is sent to the platform yet
+    assert decision.outcome == "review"
+    assert decision.territorial_scope == TerritorialScope.of(["DE"])
+
+
 def test_policy_asking_only_for_review_sends_the_item_to_review_without_acting() -> None:
-    unsure = policy("unsure", category=Category.HATE_SPEECH, review=True)
+    unsure = policy("unsure", category=Category.HATE_SPEECH, review=ReviewMode.BEFORE)
 
     decision = decide([unsure])
 
@@ -351,7 +369,7 @@ def test_policy_that_fails_on_an_item_sends_it_to_review_instead_of_passing_it()
     assert decide([first_media]).outcome == "review"
     decision = decide([first_media, spam])
     assert decision.actions == {Action.DEMOTE}
-    assert decision.review_needed is True
+    assert decision.review is ReviewMode.AFTER
     assert decision.policies == (PolicyRef("spam", 1),)
 
 
@@ -375,7 +393,7 @@ def test_shadow_policy_never_acts_but_is_recorded_beside_the_decision() -> None:
 
 
 def test_shadow_only_match_takes_no_action() -> None:
-    trial = policy("trial", Action.REMOVE, review=True, shadow=True)
+    trial = policy("trial", Action.REMOVE, review=ReviewMode.BEFORE, shadow=True)
 
     decision = decide([trial])
 
@@ -390,7 +408,13 @@ def test_shadow_only_match_takes_no_action() -> None:
 def test_decision_survives_a_round_trip_through_json() -> None:
     decision = decide(
         [
-            policy("de-law", Action.GEO_RESTRICT, Action.PRESERVE_EVIDENCE, countries=("DE",), review=True),
+            policy(
+                "de-law",
+                Action.GEO_RESTRICT,
+                Action.PRESERVE_EVIDENCE,
+                countries=("DE",),
+                review=ReviewMode.BEFORE,
+            ),
             policy("spam", Action.DEMOTE, category=Category.FRAUD),
             policy("trial", Action.REMOVE, shadow=True),
         ],
@@ -432,7 +456,7 @@ def outcomes(draw: st.DrawFn) -> PolicyOutcome:
         ground=draw(_grounds),
         actions=actions,
         territorial_scope=scope,
-        review=draw(st.booleans()),
+        review=draw(st.sampled_from([None, ReviewMode.BEFORE, ReviewMode.AFTER])),
     )
 
 
@@ -572,12 +596,14 @@ def test_default_pack_removes_known_csam_preserves_evidence_reports_and_suspends
     assert decision.platform_actions == {Action.REMOVE, Action.SUSPEND_ACCOUNT}
 
 
-def test_default_pack_withholds_holocaust_denial_only_where_it_is_illegal_and_asks_for_review() -> None:
+def test_default_pack_would_withhold_holocaust_denial_only_where_illegal_once_a_reviewer_agrees() -> None:
     signal = classifier(Category.HATE_SPEECH, 0.9, label="holocaust_denial")
 
     decision = default_pack().decide(item(), [signal], DecisionContext())
 
-    assert decision.actions == {Action.GEO_RESTRICT}
+    # speech is restricted by a person, not a lexicon: the restriction waits for review
+    assert decision.review is ReviewMode.BEFORE
+    assert (decision.actions, decision.held_actions) == (frozenset(), {Action.GEO_RESTRICT})
     assert decision.territorial_scope.countries is not None
     assert {"DE", "AT", "FR"} <= decision.territorial_scope.countries
     assert "US" not in decision.territorial_scope.countries

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from vigil.domain.cases import ReviewMode
 from vigil.domain.decisions import Action, GroundType, PolicyMode
 from vigil.domain.jurisdictions import GLOBAL, TerritorialScope
 from vigil.domain.taxonomy import Category
@@ -42,7 +43,7 @@ ground:
   explanation: Holocaust denial is a crime where it is withheld.
 actions: [geo_restrict]
 territorial_scope: [DE, AT]
-review: true
+review: before
 """
 
 
@@ -110,23 +111,34 @@ def test_valid_policy_loads_with_every_field() -> None:
     assert policy.ground.reference == "Terms of Service 4.7"
     assert policy.actions == {Action.DEMOTE}
     assert policy.territorial_scope == GLOBAL
-    assert policy.review is False
+    assert policy.review is None
 
 
 def test_geo_restricting_policy_keeps_its_countries() -> None:
     (policy,) = parse_policies(HOLOCAUST_DENIAL_POLICY)
 
     assert policy.territorial_scope == TerritorialScope.of(["DE", "AT"])
-    assert policy.review is True
+    assert policy.review is ReviewMode.BEFORE
 
 
 def test_policy_that_only_asks_for_review_is_accepted() -> None:
-    text = with_line(SPAM_POLICY, "actions: [demote]\n", "review: true\n")
+    text = with_line(SPAM_POLICY, "actions: [demote]\n", "review: after\n")
 
     (policy,) = parse_policies(text)
 
     assert policy.actions == frozenset()
-    assert policy.review is True
+    assert policy.review is ReviewMode.AFTER
+
+
+def test_review_must_say_before_or_after() -> None:
+    text = with_line(SPAM_POLICY, "actions: [demote]\n", "actions: [demote]\nreview: true\n")
+
+    with pytest.raises(PolicyValidationError) as raised:
+        parse_policies(text, file="spam.yaml")
+
+    (problem,) = raised.value.problems
+    assert problem.line == text.splitlines().index("review: true") + 1
+    assert problem.message.startswith("review must be 'before' (hold the restrictions")
 
 
 def test_shadow_mode_is_read_from_the_policy() -> None:

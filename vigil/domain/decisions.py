@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from vigil.domain.cases import ReviewMode
 from vigil.domain.content import Subject, SubjectType
 from vigil.domain.jurisdictions import GLOBAL, TerritorialScope
 from vigil.domain.taxonomy import Category
@@ -124,7 +125,7 @@ class PolicyOutcome:
     ground: Ground
     actions: frozenset[Action]
     territorial_scope: TerritorialScope
-    review: bool
+    review: ReviewMode | None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -134,7 +135,7 @@ class PolicyOutcome:
             "ground": self.ground.to_json(),
             "actions": sorted(a.value for a in self.actions),
             "territorial_scope": self.territorial_scope.to_json(),
-            "review": self.review,
+            "review": self.review.value if self.review else None,
         }
 
 
@@ -145,6 +146,11 @@ class Decision:
     It carries what a statement of reasons needs: category (and further categories), ground,
     territorial scope, whether detection and decision were automated, and the actions. A decision
     with no actions and no review says that nothing is to be done.
+
+    ``actions`` are those in force. A decision whose policy asks for review ``before`` acting holds
+    its restrictions back in ``held_actions`` until a reviewer decides (what Vigil does itself, such
+    as preserving evidence, is not held); one that asks for review ``after`` acts at once and a
+    reviewer confirms or reverses it.
     """
 
     subject: Subject
@@ -155,10 +161,15 @@ class Decision:
     territorial_scope: TerritorialScope
     automated_detection: bool
     automated_decision: AutomatedDecision
-    review_needed: bool
+    review: ReviewMode | None
     source: Source
     policies: tuple[PolicyRef, ...]
     shadow: tuple[PolicyOutcome, ...] = field(default_factory=tuple)
+    held_actions: frozenset[Action] = frozenset()
+
+    @property
+    def review_needed(self) -> bool:
+        return self.review is not None
 
     @property
     def restricts(self) -> bool:
@@ -179,7 +190,7 @@ class Decision:
             territorial_scope=GLOBAL,
             automated_detection=automated_detection,
             automated_decision=AutomatedDecision.FULLY,
-            review_needed=False,
+            review=None,
             source=source,
             policies=(),
         )
@@ -213,6 +224,8 @@ def decision_to_json(decision: Decision) -> dict[str, Any]:
         "automated_detection": decision.automated_detection,
         "automated_decision": decision.automated_decision.value,
         "review_needed": decision.review_needed,
+        "review": decision.review.value if decision.review else None,
+        "held_actions": sorted(a.value for a in decision.held_actions),
         "source": decision.source.value,
         "policies": [str(p) for p in decision.policies],
         "shadow": [o.to_json() for o in decision.shadow],
@@ -222,6 +235,14 @@ def decision_to_json(decision: Decision) -> dict[str, Any]:
 def _policy_ref(text: str) -> PolicyRef:
     policy_id, _, version = text.rpartition("@")
     return PolicyRef(policy_id, int(version))
+
+
+def _review_mode(value: str | bool | None) -> ReviewMode | None:
+    # decisions stored before review modes existed say only whether review was needed: that was
+    # always review after acting
+    if isinstance(value, bool):
+        return ReviewMode.AFTER if value else None
+    return ReviewMode(value) if value else None
 
 
 def decision_from_json(data: dict[str, Any]) -> Decision:
@@ -235,7 +256,8 @@ def decision_from_json(data: dict[str, Any]) -> Decision:
         territorial_scope=TerritorialScope.from_json(data["territorial_scope"]),
         automated_detection=data["automated_detection"],
         automated_decision=AutomatedDecision(data["automated_decision"]),
-        review_needed=data["review_needed"],
+        review=_review_mode(data.get("review", data["review_needed"])),
+        held_actions=frozenset(Action(a) for a in data.get("held_actions", ())),
         source=Source(data["source"]),
         policies=tuple(_policy_ref(p) for p in data["policies"]),
         shadow=tuple(
@@ -246,7 +268,7 @@ def decision_from_json(data: dict[str, Any]) -> Decision:
                 ground=Ground.from_json(o["ground"]),
                 actions=frozenset(Action(a) for a in o["actions"]),
                 territorial_scope=TerritorialScope.from_json(o["territorial_scope"]),
-                review=o["review"],
+                review=_review_mode(o["review"]),
             )
             for o in data["shadow"]
         ),

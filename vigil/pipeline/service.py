@@ -238,10 +238,7 @@ class Pipeline:
                 signals = detectors.detect(content)
                 decision = policies.decide(content, signals, context)
                 previous = latest.get(content.id)
-                if previous is not None and (previous.decision.actions, previous.decision.review_needed) == (
-                    decision.actions,
-                    decision.review_needed,
-                ):
+                if previous is not None and _same_verdict(previous.decision, decision):
                     continue
                 new = content_store.NewDecision(new_id("dec"), content, decision, signals)
                 fresh.append(new)
@@ -274,8 +271,18 @@ class Pipeline:
                 "actions": sorted(a.value for a in decision.actions),
                 "category": decision.category.value if decision.category else None,
                 "policies": [str(p) for p in decision.policies],
-                "review_needed": decision.review_needed,
+                "review": decision.review.value if decision.review else None,
+                "held_actions": sorted(a.value for a in decision.held_actions),
                 "enforcement_event": event_id,
             },
             at=now,
         )
+
+
+def _same_verdict(previous: Decision, new: Decision) -> bool:
+    """Whether a re-decision changes nothing the platform, a reviewer or the user would see."""
+    return (previous.actions, previous.held_actions, previous.review) == (
+        new.actions,
+        new.held_actions,
+        new.review,
+    )

@@ -25,10 +25,12 @@ from typing import Any
 
 import cel
 
+from vigil.domain.cases import ReviewMode
 from vigil.domain.content import Content
 from vigil.domain.decisions import (
     ACCOUNT_ACTIONS,
     ANCILLARY_ACTIONS,
+    PLATFORM_ACTIONS,
     VISIBILITY_SEVERITY,
     Action,
     AutomatedDecision,
@@ -101,6 +103,15 @@ def merge_outcomes(outcomes: Sequence[PolicyOutcome]) -> tuple[frozenset[Action]
     return frozenset(actions), scope
 
 
+def _review(outcomes: Sequence[PolicyOutcome], failed: bool) -> ReviewMode | None:
+    """Review before acting if any matched policy asks for it; else after, if any asks for review or
+    a policy could not be evaluated (a reviewer then sees what the others decided)."""
+    modes = {o.review for o in outcomes}
+    if ReviewMode.BEFORE in modes:
+        return ReviewMode.BEFORE
+    return ReviewMode.AFTER if ReviewMode.AFTER in modes or failed else None
+
+
 class PolicySet:
     """The policies in force, evaluated together for each item."""
 
@@ -138,9 +149,12 @@ class PolicySet:
             decision = Decision.no_action(content.subject, context.source, automated_detection)
             if not (shadow or failed):
                 return decision
-            return replace(decision, review_needed=failed, shadow=tuple(shadow))
+            return replace(decision, review=ReviewMode.AFTER if failed else None, shadow=tuple(shadow))
         enforced.sort(key=_rank)
         actions, scope = merge_outcomes(enforced)
+        review = _review(enforced, failed)
+        # review before acting: the restrictions wait for a reviewer; Vigil's own duties do not
+        held = actions & PLATFORM_ACTIONS if review is ReviewMode.BEFORE else frozenset()
         primary = enforced[0]
         additional: list[Category] = []
         for outcome in enforced[1:]:
@@ -148,14 +162,15 @@ class PolicySet:
                 additional.append(outcome.category)
         return Decision(
             subject=content.subject,
-            actions=actions,
+            actions=actions - held,
+            held_actions=held,
             category=primary.category,
             additional_categories=tuple(additional),
             ground=primary.ground,
             territorial_scope=scope,
             automated_detection=automated_detection,
             automated_decision=AutomatedDecision.FULLY,
-            review_needed=failed or any(o.review for o in enforced),
+            review=review,
             source=context.source,
             policies=tuple(sorted((o.policy for o in enforced), key=str)),
             shadow=tuple(shadow),

@@ -23,6 +23,7 @@ import cel
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from vigil.domain.cases import ReviewMode
 from vigil.domain.content import Audience, Content, ContentKind, MediaHashes
 from vigil.domain.decisions import (
     Action,
@@ -82,7 +83,7 @@ class PolicyDocument(BaseModel):
     ground: _GroundDocument
     actions: list[Action] = Field(default_factory=list, max_length=len(Action))
     territorial_scope: Literal["global"] | list[str] = "global"
-    review: bool = False
+    review: ReviewMode | None = None
 
     @field_validator("id")
     @classmethod
@@ -107,7 +108,7 @@ class PolicyDefinition:
     ground: Ground
     actions: frozenset[Action]
     territorial_scope: TerritorialScope
-    review: bool
+    review: ReviewMode | None
     source: str  # the YAML document as written, kept verbatim with every version
 
     @property
@@ -278,6 +279,11 @@ def _describe(error: Any, data: Any) -> str:
         )
     if field_name == "territorial_scope":
         return "territorial_scope must be 'global' or a list of ISO country codes such as [DE, AT]"
+    if field_name == "review":
+        return (
+            "review must be 'before' (hold the restrictions until a reviewer decides) or"
+            " 'after' (act now, a reviewer confirms)"
+        )
     return f"{'.'.join(str(p) for p in loc) or 'document'}: {error['msg']}"
 
 
