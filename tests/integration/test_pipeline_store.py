@@ -360,10 +360,13 @@ def test_restrictions_held_for_review_before_acting_are_not_sent_to_the_platform
     with store.transaction() as session:
         assert outbox_store.events_for_decision(session, outcome.decision_id) == []
         stored = content_store.get_decision(session, outcome.decision_id)
-        [audit_event] = audit_store.list_events(session)
+        created, opened = sorted(audit_store.list_events(session), key=lambda e: e.seq)
     assert stored is not None
     assert stored.decision == outcome.decision
-    assert (audit_event.payload["review"], audit_event.payload["held_actions"]) == (
-        "before",
-        ["geo_restrict"],
+    assert (created.payload["review"], created.payload["held_actions"]) == ("before", ["geo_restrict"])
+    # a person decides: a case waits in the queue the routing rules chose
+    assert (opened.action, opened.payload["reason"], opened.payload["queue"]) == (
+        "case.opened",
+        "review_before",
+        "general",
     )

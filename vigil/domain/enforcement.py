@@ -27,7 +27,10 @@ class Enforcement:
     """What the platform is asked to do about one subject, sent as one webhook event.
 
     Only the actions the platform itself carries out travel: evidence preservation and hotline
-    reports are Vigil's own duties, and a platform could not act on them.
+    reports are Vigil's own duties, and a platform could not act on them. ``actions`` are all those
+    in force on the subject from now on: an event that ``supersedes`` an earlier decision replaces
+    what that decision asked for, so an empty list lifts every restriction (a reviewer or an appeal
+    overturned it).
     """
 
     event_id: str
@@ -39,9 +42,12 @@ class Enforcement:
     ground: Ground | None
     review_pending: bool
     policies: tuple[PolicyRef, ...]
+    supersedes: str | None = None
 
     @classmethod
-    def of(cls, event_id: str, decision_id: str, decision: Decision) -> Enforcement:
+    def of(
+        cls, event_id: str, decision_id: str, decision: Decision, supersedes: str | None = None
+    ) -> Enforcement:
         return cls(
             event_id=event_id,
             decision_id=decision_id,
@@ -52,6 +58,7 @@ class Enforcement:
             ground=decision.ground,
             review_pending=decision.review_needed,
             policies=decision.policies,
+            supersedes=supersedes,
         )
 
     def to_json(self, created_at: datetime) -> dict[str, Any]:
@@ -68,4 +75,5 @@ class Enforcement:
             "ground": self.ground.to_json() if self.ground else None,
             "review_pending": self.review_pending,
             "policies": [str(p) for p in self.policies],
+            "supersedes": self.supersedes,
         }

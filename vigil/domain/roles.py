@@ -9,6 +9,9 @@ class Role(StrEnum):
     PLATFORM = "platform"  # sends content, receives webhooks
     REVIEWER = "reviewer"
     SENIOR_REVIEWER = "senior_reviewer"
+    # trained, supported and allowed to see child sexual abuse and grooming material; no other
+    # reviewer sees that media
+    CHILD_SAFETY_REVIEWER = "child_safety_reviewer"
     LEGAL = "legal"
     ADMIN = "admin"
     AUDITOR = "auditor"

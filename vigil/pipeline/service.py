@@ -31,6 +31,8 @@ from vigil.domain.signals import Signal
 from vigil.domain.taxonomy import Category
 from vigil.enforce.actions import enforcement_payload
 from vigil.policy.engine import PolicySet, compile_policy
+from vigil.review.cases import open_or_join
+from vigil.review.queues import QueueConfig, load_queue_config
 from vigil.store import banks as bank_store
 from vigil.store import content as content_store
 from vigil.store import outbox as outbox_store
@@ -126,12 +128,14 @@ class Pipeline:
         clock: Callable[[], datetime] = utcnow,
         pdq_quality_threshold: int = 50,
         detectors: Sequence[Detector] = (),
+        queues: QueueConfig | None = None,
     ) -> None:
         """``detectors`` are those that need nothing from the store (the text classifier); the bank
         detectors are built here, from the store, and rebuilt when the banks change."""
         self.store = store
         self.clock = clock
         self._snapshot = _Snapshot(pdq_quality_threshold, detectors)
+        self.queues = queues or load_queue_config()
 
     def evaluate(
         self, contents: Sequence[Content], context: DecisionContext
@@ -246,19 +250,32 @@ class Pipeline:
             content_store.record_decisions(session, fresh, now)
             audit = AuditLog(session)
             for new in fresh:
-                self._act(session, audit, new, actor, now)
+                self._act(session, audit, new, actor, now, latest.get(new.content.id))
             if also is not None:
                 also(session)
         return outcomes
 
     def _act(
-        self, session: Session, audit: AuditLog, new: content_store.NewDecision, actor: str, now: datetime
+        self,
+        session: Session,
+        audit: AuditLog,
+        new: content_store.NewDecision,
+        actor: str,
+        now: datetime,
+        previous: content_store.StoredDecision | None = None,
     ) -> None:
+        """Enforce, audit and, where the decision asks for it, open or join a review case.
+
+        The platform hears of a decision when it changes what is in force on the subject: the first
+        restriction, a different one, or none any more (``previous`` is the decision it replaces).
+        """
         decision = new.decision
         event_id = None
-        if decision.platform_actions:
+        before = previous.decision if previous is not None else None
+        if _enforcement_changes(before, decision):
             event_id = new_id("evt")
-            payload = enforcement_payload(event_id, new.id, decision, now)
+            supersedes = previous.id if previous is not None else None
+            payload = enforcement_payload(event_id, new.id, decision, now, supersedes)
             outbox_store.enqueue(session, event_id, ENFORCEMENT_EVENT, new.id, payload, now)
         audit.append(
             actor=actor,
@@ -277,6 +294,18 @@ class Pipeline:
             },
             at=now,
         )
+        if decision.review_needed:
+            open_or_join(
+                session, audit, self.queues, new.id, decision, new.content, tuple(new.signals), actor, now
+            )
+
+
+def _enforcement_changes(before: Decision | None, after: Decision) -> bool:
+    if before is None:
+        return bool(after.platform_actions)
+    if before.platform_actions != after.platform_actions:
+        return True
+    return bool(after.platform_actions) and before.territorial_scope != after.territorial_scope
 
 
 def _same_verdict(previous: Decision, new: Decision) -> bool:

@@ -177,6 +177,51 @@ class DecisionRecord(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class Case(Base):
+    """A unit of human review on one subject; at most one open case per subject."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_subject_state", "subject_type", "subject_id", "state"),
+        Index("ix_cases_queue_state", "queue", "state"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(200))
+    content_id: Mapped[str | None] = mapped_column(ForeignKey("content_items.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    queue: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(16), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    reach: Mapped[int] = mapped_column(BigInteger, default=0)
+    deadline: Mapped[datetime | None]
+    decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.id"))  # the decision under review
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None]
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    closing_decision_id: Mapped[str | None] = mapped_column(ForeignKey("decisions.id"))
+
+
+class CaseEvent(Base):
+    """What happened to a case, in order: opened, joined, claimed, released, escalated, noted, decided."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]]
+
+
 class OutboxEvent(Base):
     """The transactional outbox: written in the same transaction as the decision it announces."""
 

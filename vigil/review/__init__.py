@@ -1,0 +1,1 @@
+"""Human review: queues and routing, priorities, cases, appeals and reviewer wellness."""
