@@ -338,16 +338,34 @@ def test_review_before_holds_the_restrictions_but_not_vigils_own_duties() -> Non
     law = policy(
         "de-law", Action.GEO_RESTRICT, Action.PRESERVE_EVIDENCE, countries=("DE",), review=ReviewMode.BEFORE
     )
-    spam = policy("spam", Action.DEMOTE, review=ReviewMode.AFTER)
 
-    decision = decide([law, spam])
+    decision = decide([law])
 
-    assert decision.review is ReviewMode.BEFORE  # before wins over after
+    assert decision.review is ReviewMode.BEFORE
     assert decision.actions == {Action.PRESERVE_EVIDENCE}
     assert decision.held_actions == {Action.GEO_RESTRICT}
     assert decision.platform_actions == frozenset()  # nothing is sent to the platform yet
     assert decision.outcome == "review"
     assert decision.territorial_scope == TerritorialScope.of(["DE"])
+    # with a policy that asks for review after acting, before wins: the case waits for a person
+    assert decide([law, policy("spam", Action.DEMOTE, review=ReviewMode.AFTER)]).review is ReviewMode.BEFORE
+
+
+def test_review_before_holds_only_what_no_other_matched_policy_asks_for_now() -> None:
+    known = policy("known", Action.REMOVE, Action.PRESERVE_EVIDENCE)
+    careful = policy("careful", Action.REMOVE, Action.SUSPEND_ACCOUNT, review=ReviewMode.BEFORE)
+    mild = policy("mild", Action.DEMOTE)
+    harsh = policy("harsh", Action.REMOVE, review=ReviewMode.BEFORE)
+
+    both = decide([known, careful])
+    milder_now = decide([mild, harsh])
+
+    assert (both.actions, both.held_actions) == (
+        {Action.REMOVE, Action.PRESERVE_EVIDENCE},
+        {Action.SUSPEND_ACCOUNT},
+    )
+    assert (milder_now.actions, milder_now.held_actions) == ({Action.DEMOTE}, {Action.REMOVE})
+    assert milder_now.review is ReviewMode.BEFORE
 
 
 def test_policy_asking_only_for_review_sends_the_item_to_review_without_acting() -> None:

@@ -255,6 +255,23 @@ class Pipeline:
                 also(session)
         return outcomes
 
+    def record_reviewed(
+        self,
+        session: Session,
+        content: Content,
+        decision: Decision,
+        signals: Sequence[Signal],
+        actor: str,
+        now: datetime,
+    ) -> str:
+        """Record a person's decision on ``content`` in the caller's transaction; enforce and audit
+        it like any other. Returns the new decision's id."""
+        previous = content_store.current_decisions(session, [content.id]).get(content.id)
+        new = content_store.NewDecision(new_id("dec"), content, decision, signals)
+        content_store.record_decisions(session, [new], now)
+        self._act(session, AuditLog(session), new, actor, now, previous)
+        return new.id
+
     def _act(
         self,
         session: Session,

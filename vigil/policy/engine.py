@@ -151,10 +151,15 @@ class PolicySet:
                 return decision
             return replace(decision, review=ReviewMode.AFTER if failed else None, shadow=tuple(shadow))
         enforced.sort(key=_rank)
-        actions, scope = merge_outcomes(enforced)
         review = _review(enforced, failed)
-        # review before acting: the restrictions wait for a reviewer; Vigil's own duties do not
-        held = actions & PLATFORM_ACTIONS if review is ReviewMode.BEFORE else frozenset()
+        # review before acting holds back the restrictions that only such policies ask for; what
+        # other matched policies ask for, and Vigil's own duties, go ahead at once
+        wanted, scope = merge_outcomes(enforced)
+        acting, acting_scope = merge_outcomes([o for o in enforced if o.review is not ReviewMode.BEFORE])
+        held = (wanted - acting) & PLATFORM_ACTIONS
+        in_force = (acting & PLATFORM_ACTIONS) | (wanted - PLATFORM_ACTIONS)
+        if acting & PLATFORM_ACTIONS:
+            scope = acting_scope
         primary = enforced[0]
         additional: list[Category] = []
         for outcome in enforced[1:]:
@@ -162,7 +167,7 @@ class PolicySet:
                 additional.append(outcome.category)
         return Decision(
             subject=content.subject,
-            actions=actions - held,
+            actions=in_force,
             held_actions=held,
             category=primary.category,
             additional_categories=tuple(additional),

@@ -14,19 +14,29 @@ the outbox, audited), which closes the case.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from vigil.domain.cases import CaseReason, CaseState, ReviewMode, RoutingFacts
 from vigil.domain.content import Content
-from vigil.domain.decisions import Decision
+from vigil.domain.decisions import Action, AutomatedDecision, Decision, PolicyRef
 from vigil.domain.ids import new_id
+from vigil.domain.jurisdictions import GLOBAL
+from vigil.domain.roles import Role
 from vigil.domain.signals import Signal
 from vigil.review.queues import QueueConfig
 from vigil.store import cases as case_store
+from vigil.store import content as content_store
+from vigil.store import policies as policy_store
 from vigil.store.audit import AuditLog
 from vigil.store.tables import Case
+
+if TYPE_CHECKING:  # the pipeline opens cases through open_or_join, so it imports this module
+    from vigil.pipeline.service import Pipeline
 
 LEASE = timedelta(minutes=15)
 
@@ -106,3 +116,213 @@ def open_or_join(
         at=now,
     )
     return case.id
+
+
+class CaseError(Exception):
+    """A refused case operation, said so the reviewer can act on it."""
+
+
+class CaseNotFoundError(CaseError, LookupError):
+    pass
+
+
+class CaseForbiddenError(CaseError):
+    """The caller's role may not see this case's queue."""
+
+
+class CaseConflictError(CaseError):
+    """Someone else holds the case, it is closed, or the caller must claim it first."""
+
+
+class VerdictError(CaseError, ValueError):
+    """A verdict that cannot become a decision (an unknown policy, a restriction without one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A reviewer's decision on a case: the actions to put in force (none: no violation), the policy
+    whose category and ground they rest on, and a note for the record."""
+
+    actions: frozenset[Action]
+    policy_id: str | None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reviewer:
+    actor: str
+    role: Role
+
+
+class CaseDesk:
+    """What reviewers do with cases; every change is a case event, and the audit chain records the
+    claims, escalations and verdicts."""
+
+    def __init__(self, pipeline: Pipeline, clock: Callable[[], datetime], lease: timedelta = LEASE) -> None:
+        self.pipeline = pipeline
+        self.store = pipeline.store
+        self.queues = pipeline.queues
+        self.clock = clock
+        self.lease = lease
+
+    def _row(self, session: Session, case_id: str, reviewer: Reviewer) -> Case:
+        row = case_store.case_row(session, case_id)
+        if row is None:
+            raise CaseNotFoundError(f"no case {case_id!r}")
+        if not self.queues.may_review(row.queue, reviewer.role):
+            raise CaseForbiddenError(f"the {reviewer.role.value} role may not review the {row.queue} queue")
+        return row
+
+    def _open_row(self, session: Session, case_id: str, reviewer: Reviewer, now: datetime) -> Case:
+        row = self._row(session, case_id, reviewer)
+        if row.state != CaseState.OPEN.value:
+            raise CaseConflictError(f"case {case_id} is closed")
+        if row.assignee != reviewer.actor or row.lease_expires_at is None or row.lease_expires_at <= now:
+            raise CaseConflictError(f"claim case {case_id} first")
+        return row
+
+    def get(self, case_id: str, reviewer: Reviewer) -> case_store.CaseInfo:
+        with self.store.transaction() as session:
+            self._row(session, case_id, reviewer)
+            info = case_store.get_case(session, case_id)
+        assert info is not None
+        return info
+
+    def claim(self, case_id: str, reviewer: Reviewer) -> case_store.CaseInfo:
+        """Take the case under a lease; of two reviewers claiming at once, one gets it."""
+        now = self.clock()
+        with self.store.transaction() as session:
+            row = self._row(session, case_id, reviewer)
+            if row.state != CaseState.OPEN.value:
+                raise CaseConflictError(f"case {case_id} is closed")
+            if not case_store.take_lease(session, case_id, reviewer.actor, now, now + self.lease):
+                raise CaseConflictError(f"case {case_id} is being reviewed by someone else")
+            case_store.add_event(session, case_id, now, reviewer.actor, "claimed", {})
+            session.expire(row)  # the lease was taken by an UPDATE the loaded row has not seen
+            info = case_store.get_case(session, case_id)
+        assert info is not None
+        return info
+
+    def release(self, case_id: str, reviewer: Reviewer) -> None:
+        now = self.clock()
+        with self.store.transaction() as session:
+            row = self._open_row(session, case_id, reviewer, now)
+            row.assignee, row.lease_expires_at, row.updated_at = None, None, now
+            case_store.add_event(session, case_id, now, reviewer.actor, "released", {})
+
+    def note(self, case_id: str, reviewer: Reviewer, text: str) -> None:
+        """An internal note: seen by reviewers, never sent to the platform or the user."""
+        now = self.clock()
+        with self.store.transaction() as session:
+            self._row(session, case_id, reviewer)
+            case_store.add_event(session, case_id, now, reviewer.actor, "noted", {"text": text})
+
+    def escalate(self, case_id: str, reviewer: Reviewer, note: str) -> str:
+        """Send the case to its queue's escalation queue (senior review); returns that queue."""
+        now = self.clock()
+        with self.store.transaction() as session:
+            row = self._open_row(session, case_id, reviewer, now)
+            target = self.queues.queue(row.queue).escalate_to
+            if target is None:
+                raise CaseConflictError(f"the {row.queue} queue escalates nowhere")
+            case_store.add_event(
+                session,
+                case_id,
+                now,
+                reviewer.actor,
+                "escalated",
+                {"from": row.queue, "to": target, "note": note},
+            )
+            row.queue, row.escalated, row.assignee, row.lease_expires_at, row.updated_at = (
+                target,
+                True,
+                None,
+                None,
+                now,
+            )
+            AuditLog(session).append(
+                actor=reviewer.actor,
+                action="case.escalated",
+                subject_type=row.subject_type,
+                subject_id=row.subject_id,
+                payload={"case_id": case_id, "to": target},
+                at=now,
+            )
+        return target
+
+    def decide(self, case_id: str, reviewer: Reviewer, verdict: Verdict) -> tuple[str, Decision]:
+        """Turn the verdict into a decision on the usual path (recorded, enforced, audited) and close
+        the case. Returns the new decision's id and the decision."""
+        now = self.clock()
+        with self.store.transaction() as session:
+            row = self._open_row(session, case_id, reviewer, now)
+            reviewed = content_store.get_decision(session, row.decision_id)
+            if reviewed is None or row.content_id is None:
+                raise CaseConflictError(f"case {case_id} has no content decision to review")
+            [content] = content_store.load_contents(session, [row.content_id])
+            decision = self._decision(session, reviewed.decision, verdict)
+            decision_id = self.pipeline.record_reviewed(
+                session, content, decision, reviewed.signals, reviewer.actor, now
+            )
+            row.state, row.closed_at, row.closing_decision_id, row.updated_at = (
+                CaseState.CLOSED.value,
+                now,
+                decision_id,
+                now,
+            )
+            row.lease_expires_at = None
+            case_store.add_event(
+                session,
+                case_id,
+                now,
+                reviewer.actor,
+                "decided",
+                {
+                    "decision_id": decision_id,
+                    "actions": sorted(a.value for a in decision.actions),
+                    "policy": verdict.policy_id,
+                    "note": verdict.note,
+                },
+            )
+            AuditLog(session).append(
+                actor=reviewer.actor,
+                action="case.decided",
+                subject_type=row.subject_type,
+                subject_id=row.subject_id,
+                payload={"case_id": case_id, "decision_id": decision_id, "reviewed": row.decision_id},
+                at=now,
+            )
+        return decision_id, decision
+
+    def _decision(self, session: Session, reviewed: Decision, verdict: Verdict) -> Decision:
+        if not verdict.actions:
+            return replace(
+                Decision.no_action(reviewed.subject, reviewed.source, reviewed.automated_detection),
+                automated_decision=AutomatedDecision.NOT_AUTOMATED,
+            )
+        if verdict.policy_id is None:
+            raise VerdictError("a restriction needs the policy it rests on (policy_id)")
+        found = {d.id: (d, v) for d, v in policy_store.active_policies(session)}.get(verdict.policy_id)
+        if found is None:
+            raise VerdictError(f"no policy {verdict.policy_id!r} is in force")
+        definition, version = found
+        scope = GLOBAL
+        if Action.GEO_RESTRICT in verdict.actions:
+            if definition.territorial_scope.is_global:
+                raise VerdictError(
+                    f"policy {definition.id!r} names no countries; geo_restrict needs one that does"
+                )
+            scope = definition.territorial_scope
+        return Decision(
+            subject=reviewed.subject,
+            actions=verdict.actions,
+            category=definition.category,
+            additional_categories=(),
+            ground=definition.ground,
+            territorial_scope=scope,
+            automated_detection=reviewed.automated_detection,
+            automated_decision=AutomatedDecision.NOT_AUTOMATED,
+            review=None,
+            source=reviewed.source,
+            policies=(PolicyRef(definition.id, version),),
+        )

@@ -1,0 +1,209 @@
+"""Human review over HTTP: cases opened by decisions, queues by role, exclusive claims, verdicts that
+go through the decision path (and tell the platform), escalation."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+from tests.api.conftest import Api
+from vigil.domain.roles import Role
+from vigil.store import outbox as outbox_store
+from vigil.store.tables import OutboxEvent
+
+SCAM = b"bytes of a known phishing kit screenshot"
+ABUSE = b"bytes of known child sexual abuse material"
+
+HOLD_CSAM = """\
+id: csam-held-for-review
+when: "signals.exists(s, s.kind == 'hash_match' && s.bank == 'internal-csam')"
+category: csam
+ground:
+  type: illegal_content
+  reference: "Directive 2011/93/EU Art. 5"
+  explanation: "The media matches material an internal reviewer flagged."
+actions: [remove, preserve_evidence]
+review: before
+"""
+
+
+def _bank(api: Api, name: str, category: str, data: bytes) -> None:
+    api.client.post("/v1/banks", json={"name": name, "category": category}, headers=api.admin)
+    md5 = hashlib.md5(data).hexdigest()
+    added = api.client.post(
+        f"/v1/banks/{name}/hashes", json={"hashes": [{"type": "md5", "value": md5}]}, headers=api.admin
+    )
+    assert added.json()["added"] == 1
+
+
+def _submit(api: Api, content_id: str, data: bytes) -> dict[str, object]:
+    item = {
+        "id": content_id,
+        "author_id": "user-7",
+        "text": "look",
+        "media": [{"id": "m", "data_base64": base64.b64encode(data).decode()}],
+    }
+    response = api.client.post("/v1/content", json=item, headers=api.admin)
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def _only_case(api: Api, queue: str, headers: dict[str, str]) -> dict[str, object]:
+    response = api.client.get("/v1/cases", params={"queue": queue}, headers=headers)
+    assert response.status_code == 200, response.text
+    [case] = response.json()
+    result: dict[str, object] = case
+    return result
+
+
+def test_a_decision_asking_for_review_opens_a_case_that_a_reviewer_sees_in_its_queue(api: Api) -> None:
+    _bank(api, "phishing-kits", "fraud", SCAM)
+    submitted = _submit(api, "scam-1", SCAM)
+    reviewer = api.as_(api.key(Role.REVIEWER))
+
+    queues = {q["name"]: q for q in api.client.get("/v1/queues", headers=reviewer).json()}
+    case = _only_case(api, "general", reviewer)
+    detail = api.client.get(f"/v1/cases/{case['id']}", headers=reviewer).json()
+
+    assert "child_safety" not in queues  # a plain reviewer is not shown it at all
+    assert queues["general"]["open_cases"] == 1
+    assert (case["reason"], case["category"], case["decision_id"]) == (
+        "review_after",
+        "fraud",
+        submitted["decision_id"],
+    )
+    assert detail["decision"]["outcome"] == "remove"
+    assert [s["bank"] for s in detail["signals"]] == ["phishing-kits"]
+    assert detail["text"] == "look"
+    assert [e["kind"] for e in detail["events"]] == ["opened"]
+
+
+def test_of_two_reviewers_claiming_one_case_one_gets_it_and_the_other_a_conflict(api: Api) -> None:
+    _bank(api, "phishing-kits", "fraud", SCAM)
+    _submit(api, "scam-2", SCAM)
+    first, second = api.as_(api.key(Role.REVIEWER)), api.as_(api.key(Role.REVIEWER))
+    case_id = _only_case(api, "general", first)["id"]
+
+    won = api.client.post(f"/v1/cases/{case_id}/claim", headers=first)
+    lost = api.client.post(f"/v1/cases/{case_id}/claim", headers=second)
+    decided_without_claim = api.client.post(
+        f"/v1/cases/{case_id}/decision", json={"actions": []}, headers=second
+    )
+
+    assert won.status_code == 200
+    assert won.json()["lease_expires_at"] is not None
+    assert lost.status_code == 409
+    assert lost.json()["error"] == {
+        "code": "conflict",
+        "message": f"case {case_id} is being reviewed by someone else",
+    }
+    assert decided_without_claim.status_code == 409
+
+
+def test_a_reviewer_overturning_a_removal_tells_the_platform_to_lift_it(api: Api) -> None:
+    _bank(api, "phishing-kits", "fraud", SCAM)
+    original = _submit(api, "scam-3", SCAM)
+    reviewer = api.as_(api.key(Role.REVIEWER))
+    case_id = _only_case(api, "general", reviewer)["id"]
+    api.client.post(f"/v1/cases/{case_id}/claim", headers=reviewer)
+
+    verdict = api.client.post(
+        f"/v1/cases/{case_id}/decision",
+        json={"actions": [], "note": "a security researcher's write-up, not a kit"},
+        headers=reviewer,
+    ).json()
+
+    assert verdict["decision"]["outcome"] == "no_action"
+    assert verdict["decision"]["automated_decision"] == "not_automated"
+    in_force = api.client.get("/v1/content/scam-3", headers=api.admin).json()
+    assert in_force["decision_id"] == verdict["decision_id"]
+    with api.store.transaction() as session:
+        [event_id] = outbox_store.events_for_decision(session, verdict["decision_id"])
+        event = session.get(OutboxEvent, event_id)
+        assert event is not None
+        payload = json.loads(event.payload)
+    assert (payload["actions"], payload["supersedes"]) == ([], original["decision_id"])
+    assert api.client.get("/v1/cases", params={"queue": "general"}, headers=reviewer).json() == []
+    closed = api.client.get(f"/v1/cases/{case_id}", headers=reviewer).json()
+    assert (closed["state"], closed["closing_decision_id"]) == ("closed", verdict["decision_id"])
+    assert [e["kind"] for e in closed["events"]] == ["opened", "claimed", "decided"]
+
+
+def test_child_safety_cases_and_their_evidence_are_only_for_the_roles_trained_for_them(api: Api) -> None:
+    assert api.client.post("/v1/policies", json={"source": HOLD_CSAM}, headers=api.admin).status_code == 201
+    _bank(api, "internal-csam", "csam", ABUSE)
+    submitted = _submit(api, "abuse-1", ABUSE)
+    reviewer = api.as_(api.key(Role.REVIEWER))
+    trained = api.as_(api.key(Role.CHILD_SAFETY_REVIEWER))
+
+    case = _only_case(api, "child_safety", trained)
+
+    # known abuse material is removed at once (csam-known-media); the case is opened all the same
+    assert submitted["decision"]["outcome"] == "remove"
+    assert (case["reason"], case["category"]) == ("review_before", "csam")
+    assert api.client.get("/v1/cases", params={"queue": "child_safety"}, headers=reviewer).status_code == 403
+    assert api.client.get(f"/v1/cases/{case['id']}", headers=reviewer).status_code == 403
+    assert api.client.post(f"/v1/cases/{case['id']}/claim", headers=reviewer).status_code == 403
+    api.client.post(f"/v1/cases/{case['id']}/claim", headers=trained)
+    upheld = api.client.post(
+        f"/v1/cases/{case['id']}/decision",
+        json={
+            "actions": ["remove", "preserve_evidence", "report_hotline"],
+            "policy_id": "csam-held-for-review",
+        },
+        headers=trained,
+    ).json()
+    assert upheld["decision"]["outcome"] == "remove"
+    assert upheld["decision"]["category"] == "csam"
+    assert upheld["decision"]["policies"] == ["csam-held-for-review@1"]
+
+
+def test_a_restriction_needs_a_policy_in_force(api: Api) -> None:
+    _bank(api, "phishing-kits", "fraud", SCAM)
+    _submit(api, "scam-4", SCAM)
+    reviewer = api.as_(api.key(Role.REVIEWER))
+    case_id = _only_case(api, "general", reviewer)["id"]
+    api.client.post(f"/v1/cases/{case_id}/claim", headers=reviewer)
+
+    missing = api.client.post(f"/v1/cases/{case_id}/decision", json={"actions": ["remove"]}, headers=reviewer)
+    unknown = api.client.post(
+        f"/v1/cases/{case_id}/decision", json={"actions": ["remove"], "policy_id": "nope"}, headers=reviewer
+    )
+
+    assert (missing.status_code, missing.json()["error"]["code"]) == (422, "invalid_verdict")
+    assert unknown.json()["error"]["message"] == "no policy 'nope' is in force"
+    assert api.client.get(f"/v1/cases/{case_id}", headers=reviewer).json()["state"] == "open"
+
+
+def test_an_escalated_case_moves_to_senior_review_with_its_note(api: Api) -> None:
+    _bank(api, "phishing-kits", "fraud", SCAM)
+    _submit(api, "scam-5", SCAM)
+    reviewer = api.as_(api.key(Role.REVIEWER))
+    senior = api.as_(api.key(Role.SENIOR_REVIEWER))
+    case_id = _only_case(api, "general", reviewer)["id"]
+    api.client.post(f"/v1/cases/{case_id}/claim", headers=reviewer)
+    api.client.post(
+        f"/v1/cases/{case_id}/notes", json={"text": "looks like a bank's own page"}, headers=reviewer
+    )
+
+    moved = api.client.post(
+        f"/v1/cases/{case_id}/escalate", json={"note": "need a second look"}, headers=reviewer
+    )
+
+    assert moved.json() == {"queue": "escalations"}
+    assert api.client.get("/v1/cases", params={"queue": "escalations"}, headers=reviewer).status_code == 403
+    case = _only_case(api, "escalations", senior)
+    assert (case["id"], case["escalated"], case["assignee"]) == (case_id, True, None)
+    detail = api.client.get(f"/v1/cases/{case_id}", headers=senior).json()
+    assert [e["kind"] for e in detail["events"]] == ["opened", "claimed", "noted", "escalated"]
+    assert detail["events"][2]["detail"] == {"text": "looks like a bank's own page"}
+
+
+def test_an_unknown_queue_or_case_is_not_found(api: Api) -> None:
+    reviewer = api.as_(api.key(Role.REVIEWER))
+    assert api.client.get("/v1/cases", params={"queue": "nope"}, headers=reviewer).status_code == 404
+    assert api.client.get("/v1/cases/case_nope", headers=reviewer).status_code == 404
+    platform = api.as_(api.key(Role.PLATFORM))
+    assert api.client.get("/v1/queues", headers=platform).status_code == 403

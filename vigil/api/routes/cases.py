@@ -1,0 +1,286 @@
+"""``/v1/queues`` and ``/v1/cases``: human review over HTTP.
+
+Each queue names the roles that may see it; a case in a queue the caller's role may not review is
+answered 403 (the child-safety queue and its media stay with the roles trained for them).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from vigil.api.auth import Principal, require
+from vigil.api.deps import get_store
+from vigil.api.errors import ApiError, not_found
+from vigil.domain.cases import PriorityFacts
+from vigil.domain.decisions import Action, decision_to_json
+from vigil.domain.ids import utcnow
+from vigil.domain.roles import Role
+from vigil.review.cases import (
+    CaseConflictError,
+    CaseDesk,
+    CaseForbiddenError,
+    CaseNotFoundError,
+    Reviewer,
+    Verdict,
+    VerdictError,
+)
+from vigil.review.priority import priority
+from vigil.review.queues import UnknownQueueError
+from vigil.store import cases as case_store
+from vigil.store import content as content_store
+from vigil.store.cases import CaseInfo
+from vigil.store.db import Store
+
+router = APIRouter(tags=["review"])
+
+_REVIEWERS = require(Role.REVIEWER, Role.SENIOR_REVIEWER, Role.CHILD_SAFETY_REVIEWER, Role.LEGAL, Role.ADMIN)
+MAX_CASES_LISTED = 500
+
+
+def get_desk(request: Request) -> CaseDesk:
+    desk: CaseDesk = request.app.state.desk
+    return desk
+
+
+def _reviewer(principal: Principal) -> Reviewer:
+    return Reviewer(principal.actor, principal.role)
+
+
+class QueueOut(BaseModel):
+    name: str
+    description: str
+    open_cases: int
+    sensitive: bool
+
+
+class CaseOut(BaseModel):
+    id: str
+    subject: dict[str, str]
+    content_id: str | None
+    state: str
+    reason: str
+    queue: str
+    category: str | None
+    source: str
+    language: str
+    country: str
+    reach: int
+    priority: int
+    deadline: datetime | None
+    seconds_left: float | None = Field(description="until the deadline; negative when overdue")
+    decision_id: str
+    assignee: str | None
+    lease_expires_at: datetime | None
+    escalated: bool
+    opened_at: datetime
+    closed_at: datetime | None
+    closing_decision_id: str | None
+
+
+class CaseEventOut(BaseModel):
+    at: datetime
+    actor: str
+    kind: str
+    detail: dict[str, Any]
+
+
+class CaseDetailOut(CaseOut):
+    events: list[CaseEventOut]
+    decision: dict[str, Any] | None = Field(description="the decision under review")
+    signals: list[dict[str, Any]] = Field(description="what the detectors found, with their evidence")
+    text: str = Field(description="the content's text, as the user wrote it (escape it when shown)")
+
+
+class VerdictIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    actions: list[Action] = Field(
+        default_factory=list, max_length=len(Action), description="what to put in force; none: no violation"
+    )
+    policy_id: str | None = Field(
+        default=None, max_length=64, description="the policy the restriction rests on"
+    )
+    note: str = Field(default="", max_length=5000)
+
+
+class VerdictOut(BaseModel):
+    case_id: str
+    decision_id: str
+    decision: dict[str, Any]
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class EscalateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(default="", max_length=5000)
+
+
+def _out(case: CaseInfo, now: datetime) -> CaseOut:
+    facts = PriorityFacts(case.category, case.source, case.reason, case.reach, case.deadline)
+    return CaseOut(
+        id=case.id,
+        subject={"type": case.subject.type.value, "id": case.subject.id},
+        content_id=case.content_id,
+        state=case.state.value,
+        reason=case.reason.value,
+        queue=case.queue,
+        category=case.category.value if case.category else None,
+        source=case.source,
+        language=case.language,
+        country=case.country,
+        reach=case.reach,
+        priority=priority(facts, now),
+        deadline=case.deadline,
+        seconds_left=(case.deadline - now).total_seconds() if case.deadline else None,
+        decision_id=case.decision_id,
+        assignee=case.assignee,
+        lease_expires_at=case.lease_expires_at,
+        escalated=case.escalated,
+        opened_at=case.opened_at,
+        closed_at=case.closed_at,
+        closing_decision_id=case.closing_decision_id,
+    )
+
+
+def _refused(exc: Exception) -> ApiError:
+    if isinstance(exc, CaseNotFoundError):
+        return not_found(str(exc))
+    if isinstance(exc, CaseForbiddenError):
+        return ApiError(403, "forbidden", str(exc))
+    if isinstance(exc, VerdictError):
+        return ApiError(422, "invalid_verdict", str(exc))
+    return ApiError(409, "conflict", str(exc))
+
+
+_CASE_ERRORS = (CaseNotFoundError, CaseForbiddenError, CaseConflictError, VerdictError)
+
+
+@router.get("/queues", response_model=list[QueueOut], summary="The review queues the caller may see")
+def list_queues(
+    principal: Principal = Depends(_REVIEWERS),
+    desk: CaseDesk = Depends(get_desk),
+    store: Store = Depends(get_store),
+) -> list[QueueOut]:
+    with store.transaction() as session:
+        counts = case_store.open_counts(session)
+    return [
+        QueueOut(
+            name=q.name, description=q.description, open_cases=counts.get(q.name, 0), sensitive=q.sensitive
+        )
+        for q in desk.queues.visible_to(principal.role)
+    ]
+
+
+@router.get("/cases", response_model=list[CaseOut], summary="A queue's open cases, highest priority first")
+def list_cases(
+    queue: str = Query(max_length=64),
+    limit: int = Query(default=100, ge=1, le=MAX_CASES_LISTED),
+    principal: Principal = Depends(_REVIEWERS),
+    desk: CaseDesk = Depends(get_desk),
+    store: Store = Depends(get_store),
+) -> list[CaseOut]:
+    try:
+        allowed = desk.queues.may_review(queue, principal.role)
+    except UnknownQueueError as exc:
+        raise not_found(str(exc)) from None
+    if not allowed:
+        raise ApiError(403, "forbidden", f"the {principal.role.value} role may not review the {queue} queue")
+    now = utcnow()
+    with store.transaction() as session:
+        cases = [_out(c, now) for c in case_store.open_cases(session, queue)]
+    cases.sort(key=lambda c: (-c.priority, c.opened_at, c.id))
+    return cases[:limit]
+
+
+@router.get(
+    "/cases/{case_id}", response_model=CaseDetailOut, summary="One case with its evidence and history"
+)
+def get_case(
+    case_id: str,
+    principal: Principal = Depends(_REVIEWERS),
+    desk: CaseDesk = Depends(get_desk),
+    store: Store = Depends(get_store),
+) -> CaseDetailOut:
+    try:
+        case = desk.get(case_id, _reviewer(principal))
+    except _CASE_ERRORS as exc:
+        raise _refused(exc) from None
+    with store.transaction() as session:
+        events = case_store.case_events(session, case_id)
+        reviewed = content_store.get_decision(session, case.decision_id)
+        contents = content_store.load_contents(session, [case.content_id]) if case.content_id else []
+    return CaseDetailOut(
+        **_out(case, utcnow()).model_dump(),
+        events=[CaseEventOut(at=e.at, actor=e.actor, kind=e.kind, detail=e.detail) for e in events],
+        decision=decision_to_json(reviewed.decision) if reviewed else None,
+        signals=[s.to_activation() for s in reviewed.signals] if reviewed else [],
+        text=contents[0].text if contents else "",
+    )
+
+
+@router.post("/cases/{case_id}/claim", response_model=CaseOut, summary="Claim a case under an expiring lease")
+def claim(
+    case_id: str, principal: Principal = Depends(_REVIEWERS), desk: CaseDesk = Depends(get_desk)
+) -> CaseOut:
+    try:
+        return _out(desk.claim(case_id, _reviewer(principal)), utcnow())
+    except _CASE_ERRORS as exc:
+        raise _refused(exc) from None
+
+
+@router.post("/cases/{case_id}/release", status_code=204, summary="Give a claimed case back to its queue")
+def release(
+    case_id: str, principal: Principal = Depends(_REVIEWERS), desk: CaseDesk = Depends(get_desk)
+) -> None:
+    try:
+        desk.release(case_id, _reviewer(principal))
+    except _CASE_ERRORS as exc:
+        raise _refused(exc) from None
+
+
+@router.post("/cases/{case_id}/notes", status_code=204, summary="Add an internal note")
+def add_note(
+    case_id: str, body: NoteIn, principal: Principal = Depends(_REVIEWERS), desk: CaseDesk = Depends(get_desk)
+) -> None:
+    try:
+        desk.note(case_id, _reviewer(principal), body.text)
+    except _CASE_ERRORS as exc:
+        raise _refused(exc) from None
+
+
+@router.post("/cases/{case_id}/escalate", summary="Send a claimed case to senior review")
+def escalate(
+    case_id: str,
+    body: EscalateIn,
+    principal: Principal = Depends(_REVIEWERS),
+    desk: CaseDesk = Depends(get_desk),
+) -> dict[str, str]:
+    try:
+        return {"queue": desk.escalate(case_id, _reviewer(principal), body.note)}
+    except _CASE_ERRORS as exc:
+        raise _refused(exc) from None
+
+
+@router.post("/cases/{case_id}/decision", response_model=VerdictOut, summary="Decide a claimed case")
+def decide(
+    case_id: str,
+    body: VerdictIn,
+    principal: Principal = Depends(_REVIEWERS),
+    desk: CaseDesk = Depends(get_desk),
+) -> VerdictOut:
+    verdict = Verdict(frozenset(body.actions), body.policy_id, body.note)
+    try:
+        decision_id, decision = desk.decide(case_id, _reviewer(principal), verdict)
+    except _CASE_ERRORS as exc:
+        raise _refused(exc) from None
+    return VerdictOut(case_id=case_id, decision_id=decision_id, decision=decision_to_json(decision))
