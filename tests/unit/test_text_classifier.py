@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from vigil.detect.text.classifier import TextClassifier
 from vigil.detect.text.detector import TextDetector
+from vigil.detect.text.lexicon import Pattern, load_lexicon_file
 from vigil.detect.text.normalise import MAX_CHARS
 from vigil.domain.content import Audience, Content, ContentKind
 from vigil.domain.signals import SignalKind
@@ -218,3 +219,51 @@ def test_detector_gives_nothing_for_empty_text(classifier: TextClassifier) -> No
 def test_detector_marks_truncated_text(classifier: TextClassifier) -> None:
     signals = TextDetector(classifier).detect(content("selling cocaine dm me " * 5_000))
     assert any(e.text == "truncated" for s in signals for e in s.evidence)
+
+
+# patterns that Python's regex engine cannot skip ahead on: each gets a faster "lead" regex, and the
+# matches must be exactly those of the pattern itself
+LEAD_PATTERNS = [
+    r"\b(?:bc1[a-z0-9]{6,10}|[13][a-km-z1-9]{5,8})\b",
+    r"\bt[a-km-z1-9]{5}\b",
+    r"(?<!\w)@[a-z0-9_]{2,8}\b",
+    r"\+?\d[\d\s().-]{3,6}\d",
+    r"(?:[$€]\s?\d[\d.,]*|\d[\d.,]*\s?(?:[$€]|usd|eur))",
+    r"\b\d{1,4}\s?(?:mg|each)\b",
+    r"\b1[0-4]\s?\?\s?1[0-5]\s?\?",
+    r"(?i)\bkg\d",
+    r"(?:ab|c)*d",
+    r"(?<=x)y+",
+]
+
+
+@pytest.fixture(scope="module")
+def lead_patterns(tmp_path_factory: pytest.TempPathFactory) -> list[Pattern]:
+    path = tmp_path_factory.mktemp("lexicon") / "xx.yaml"
+    quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in LEAD_PATTERNS)
+    path.write_text(
+        f"language: xx\nentries:\n  - category: fraud\n    weight: 0.3\n    notes: n\n    patterns: [{quoted}]\n",
+        encoding="utf-8",
+    )
+    return list(load_lexicon_file(path).patterns)
+
+
+def test_patterns_that_start_with_an_assertion_or_a_repeat_get_a_lead(lead_patterns: list[Pattern]) -> None:
+    assert [p.regex.pattern for p in lead_patterns] == LEAD_PATTERNS
+    assert sum(p.lead is not None for p in lead_patterns) >= 8
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=list("abt13xyz @0123456789.,$€?+()-_Kkgmeachusd\n"), max_size=80))
+def test_a_pattern_with_a_lead_finds_exactly_what_its_regex_finds(
+    lead_patterns: list[Pattern], text: str
+) -> None:
+    for pattern in lead_patterns:
+        expected = [m.span() for m in pattern.regex.finditer(text)]
+        assert [m.span() for m in pattern.finditer(text)] == expected, pattern.regex.pattern
+
+
+def test_a_wallet_pattern_still_matches_after_an_earlier_near_miss(classifier: TextClassifier) -> None:
+    text = "bc1 is not it, send to bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq now"
+    findings = classifier.first_stage(text, "en")
+    assert any("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq" in e.text for f in findings for e in f.evidence)

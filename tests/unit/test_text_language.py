@@ -45,3 +45,13 @@ def test_too_little_text_is_unknown(text: str) -> None:
 def test_a_hint_from_the_platform_wins() -> None:
     assert detect_language("see you tomorrow", hint="ID") == "id"
     assert detect_language("see you tomorrow", hint="not-a-code") == "en"
+
+
+def test_line_breaks_and_runs_of_spaces_do_not_change_the_answer() -> None:
+    text = SAMPLES["de"]
+    assert detect_language(text.replace(" ", "\n")) == "de"
+    assert detect_language("\r\n\t  " + text.replace(" ", " \u2028\t ") + "\n\n") == "de"
+
+
+def test_a_lone_surrogate_inside_real_text_is_tolerated() -> None:
+    assert detect_language("Пришли мне, пожалуйста,\ud800 фотографии с выходных.") == "ru"

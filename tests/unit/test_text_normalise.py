@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vigil.detect.text.classifier import TextClassifier
 from vigil.detect.text.normalise import normalise
@@ -81,3 +83,46 @@ def test_offsets_map_every_skeleton_character_into_the_original() -> None:
     assert len(norm.skeleton_offsets) == len(norm.skeleton)
     assert all(0 <= offset < len(text) for offset in norm.skeleton_offsets)
     assert norm.skeleton_offsets == sorted(norm.skeleton_offsets)
+
+
+@pytest.mark.parametrize(
+    ("text", "skeleton", "offsets"),
+    [
+        ("c a s h now", "cash now", [0, 2, 4, 6, 7, 8, 9, 10]),
+        ("caaash", "cash", [0, 1, 4, 5]),
+        ("c0ca1ne", "cocaine", [0, 1, 2, 3, 4, 5, 6]),
+        ("co\u200bke", "coke", [0, 1, 3, 4]),
+        ("ﬁne", "fine", [0, 0, 1, 2]),
+    ],
+)
+def test_each_skeleton_character_points_at_the_character_it_came_from(
+    text: str, skeleton: str, offsets: list[int]
+) -> None:
+    norm = normalise(text)
+    assert norm.skeleton == skeleton
+    assert norm.skeleton_offsets == offsets
+
+
+def test_the_folded_map_is_the_identity_unless_a_character_changed_length() -> None:
+    assert normalise("Straight ASCII, no change in length").folded_offsets is None
+    assert normalise("ﬁne").folded_offsets == [0, 0, 1, 2]
+
+
+def test_texts_that_need_no_joining_or_squeezing_keep_their_folded_form() -> None:
+    # a one-letter word or a digit alone is not an evasive spelling
+    for text in ("i am a bit late", "gate 5 at 7 pm", "a-b testing"):
+        assert normalise(text).skeleton == normalise(text).folded
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab cs.-_*0134@$!\u200bﬁßéаосΑο\u0301क़", max_size=60))
+def test_offset_maps_stay_in_bounds_and_in_order(text: str) -> None:
+    norm = normalise(text)
+    assert len(norm.skeleton_offsets) == len(norm.skeleton)
+    assert all(0 <= offset < len(text) for offset in norm.skeleton_offsets)
+    assert norm.skeleton_offsets == sorted(norm.skeleton_offsets)
+    if norm.folded_offsets is not None:
+        assert len(norm.folded_offsets) == len(norm.folded)
+        assert set(norm.skeleton_offsets) <= set(norm.folded_offsets)
+    start, end = norm.skeleton_span(0, len(norm.skeleton))
+    assert 0 <= start <= end <= len(text)

@@ -43,7 +43,7 @@ class RoutingFacts:
 
     reason: CaseReason
     category: Category | None
-    source: str  # the decision source (``voluntary``, ``notice``, ``trusted_flagger``, ``authority_order``, ...)
+    source: str  # the decision source: voluntary, notice, trusted_flagger, authority_order, ...
     language: str  # ISO 639-1 of the content, or ""
     country: str  # ISO 3166-1 alpha-2 of the uploader, or ""
 

@@ -174,7 +174,7 @@ class _Matcher:
                 first, end = norm.skeleton_span(start, last + 1)
                 hits.append(_Hit(term.rule, first, end, term.written))
         for pattern in self._patterns:
-            for number, match in enumerate(pattern.regex.finditer(norm.folded)):
+            for number, match in enumerate(pattern.finditer(norm.folded)):
                 if number >= _MAX_HITS_PER_RULE or match.end() == match.start():
                     break
                 first, end = norm.folded_span(match.start(), match.end())

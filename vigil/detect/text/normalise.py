@@ -25,16 +25,19 @@ People who post what a platform forbids spell it so that a plain keyword search 
 Every character of both views carries the offset of the original character it came from, so that
 evidence spans always point into the original text. Speed matters (the first stage must classify
 thousands of messages a second on one core): characters are mapped with ``str.translate`` through a
-table that fills itself the first time it meets a character, the offset map is the identity (no
-list at all) unless some character changed length, and the other steps are regular expressions that
-only run when a cheap test says they can apply.
+table that fills itself the first time it meets a character; the offset maps are only built when a
+span is asked for (most texts match nothing), and then the folded one is the identity (no list at
+all) unless some character changed length; the other steps are regular expressions that only run
+when a cheap test, one that every text they could change passes, says they can apply.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import TypeVar
 
 # longer texts are classified on this prefix, so that time and memory stay bounded
 MAX_CHARS = 65_536
@@ -83,13 +86,20 @@ _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"}
 )
 _LEET_GATE = re.compile(r"[^\W\d_][\d@$!]|[\d@$][^\W\d_]")
+# every text _LEET_GATE accepts holds one of these; searching for them alone is several times faster
+_LEET_HINT = re.compile(r"[\d@$!]")
 # a token of letters, digits and @ $ ! holding at least one letter and at least one leet character
 _LEET_TOKEN = re.compile(r"(?<![\w@$!])(?=[\w@$!]*[^\W\d_])(?=[\w@$!]*[\d@$!])[\w@$!]+")
 # three or more single letters, each separated from the next by the same short separator
 _SEPARATED = re.compile(
     r"(?<![^\W_])[^\W\d_](?P<sep>[ ._*•·/|+~-]{1,3})[^\W\d_](?:(?P=sep)[^\W\d_])+(?![^\W_])"
 )
-_REPEAT = re.compile(r"([^\W\d_])\1+")
+# what every _SEPARATED match holds around its second letter; far cheaper to look for, and rarely there
+_SEPARATED_HINT = re.compile(r"[ ._*•·/|+~-][^\W\d_][ ._*•·/|+~-]{1,3}[^\W\d_](?![^\W_])")
+# runs of one repeated character: found several times faster than runs of one repeated letter, whose
+# character is then checked against _LETTER
+_RUN = re.compile(r"(.)\1+", re.DOTALL)
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def _fold_char(cp: int) -> str:
@@ -138,15 +148,50 @@ for _cp in range(0x80):
 
 
 @dataclass(frozen=True, slots=True)
+class _OffsetMaps:
+    folded: list[int] | None  # folded index -> original index; None when it is the identity
+    skeleton: list[int]  # skeleton index -> original index
+
+
+@dataclass(frozen=True, slots=True)
 class Normalised:
-    """A text's normalised views and the way back to it (see the module docstring)."""
+    """A text's normalised views and the way back to it (see the module docstring).
+
+    The offset maps are built the first time a span or a map is asked for: most texts match nothing
+    and never need them.
+    """
 
     original: str  # the text that was normalised: the input, or its first MAX_CHARS characters
     folded: str
-    folded_offsets: list[int] | None  # folded index -> original index; None when it is the identity
     skeleton: str
-    skeleton_offsets: list[int]  # skeleton index -> original index
     truncated: bool
+    # what the maps are rebuilt from: the text that was folded (the original with look-alike letters
+    # resolved, a 1:1 change) and the spans each skeleton step deleted, in that step's coordinates
+    _folded_from: str = field(repr=False, compare=False)
+    _deleted: tuple[list[tuple[int, int]], ...] = field(repr=False, compare=False)
+    _maps: _OffsetMaps | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def folded_offsets(self) -> list[int] | None:
+        """Folded index -> original index; None when it is the identity."""
+        return self._offset_maps().folded
+
+    @property
+    def skeleton_offsets(self) -> list[int]:
+        """Skeleton index -> original index."""
+        return self._offset_maps().skeleton
+
+    def _offset_maps(self) -> _OffsetMaps:
+        if self._maps is None:
+            folded = _fold_offsets(self._folded_from)
+            skeleton = folded if folded is not None else list(range(len(self.folded)))
+            for spans in self._deleted:
+                if spans:
+                    skeleton = _without(skeleton, spans)
+            # a cache filled once: the views it is derived from are immutable
+            object.__setattr__(self, "_maps", _OffsetMaps(folded, skeleton))
+        assert self._maps is not None
+        return self._maps
 
     def _span(self, start: int, end: int, offsets: list[int] | None) -> tuple[int, int]:
         if end <= start:
@@ -193,14 +238,14 @@ def _resolve_homoglyphs(text: str) -> str:
     return "".join(pieces)
 
 
-def _fold(text: str) -> tuple[str, list[int] | None]:
-    folded = text.translate(_FOLD)
+def _fold_offsets(text: str) -> list[int] | None:
+    """Where each character of ``text.translate(_FOLD)`` came from; None when that is the identity."""
     if _FOLD.irregular.isdisjoint(text):
-        return folded, None
+        return None
     offsets: list[int] = []
     for index, ch in enumerate(text):
         offsets.extend([index] * len(_FOLD[ord(ch)]))
-    return folded, offsets
+    return offsets
 
 
 def _undo_leet(text: str) -> str:
@@ -221,46 +266,56 @@ def _undo_leet(text: str) -> str:
     return "".join(pieces)
 
 
-def _delete(text: str, offsets: list[int], spans: list[tuple[int, int]]) -> tuple[str, list[int]]:
-    """``text`` and ``offsets`` without the characters in ``spans`` (sorted, disjoint)."""
-    pieces: list[str] = []
-    kept: list[int] = []
+_Sliceable = TypeVar("_Sliceable", str, list[int])
+
+
+def _without(items: _Sliceable, spans: list[tuple[int, int]]) -> _Sliceable:
+    """``items`` (a text or an offset map) without the positions in ``spans`` (sorted, disjoint)."""
+    pieces = []
     last = 0
     for start, end in spans:
-        pieces.append(text[last:start])
-        kept.extend(offsets[last:start])
+        pieces.append(items[last:start])
         last = end
-    pieces.append(text[last:])
-    kept.extend(offsets[last:])
-    return "".join(pieces), kept
+    pieces.append(items[last:])
+    if isinstance(items, str):
+        return "".join(pieces)
+    return list(chain.from_iterable(pieces))
 
 
-def _join_separated(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+def _separated(text: str) -> list[tuple[int, int]]:
+    """The separators between letters spelled one by one (``c a s h``), to be deleted."""
     spans: list[tuple[int, int]] = []
-    for match in _SEPARATED.finditer(text):
-        width = len(match.group("sep"))
-        spans.extend((i + 1, i + 1 + width) for i in range(match.start(), match.end() - 1, width + 1))
-    return _delete(text, offsets, spans) if spans else (text, offsets)
+    if _SEPARATED_HINT.search(text):
+        for match in _SEPARATED.finditer(text):
+            width = len(match.group("sep"))
+            spans.extend((i + 1, i + 1 + width) for i in range(match.start(), match.end() - 1, width + 1))
+    return spans
 
 
-def _squeeze(text: str, offsets: list[int]) -> tuple[str, list[int]]:
-    spans = [(m.start() + 1, m.end()) for m in _REPEAT.finditer(text)]
-    return _delete(text, offsets, spans) if spans else (text, offsets)
+def _repeats(text: str) -> list[tuple[int, int]]:
+    """Every letter that repeats the one before it, to be deleted."""
+    return [(m.start() + 1, m.end()) for m in _RUN.finditer(text) if _LETTER.match(m.group(1))]
 
 
 def normalise(text: str) -> Normalised:
-    """Both normalised views of ``text`` (its first :data:`MAX_CHARS` characters) with offset maps."""
+    """Both normalised views of ``text`` (its first :data:`MAX_CHARS` characters); offsets on demand."""
     truncated = len(text) > MAX_CHARS
     original = text[:MAX_CHARS] if truncated else text
     source = original
     if not source.isascii() and _LATIN_LETTER.search(source) and _CYRILLIC_GREEK.search(source):
         source = _resolve_homoglyphs(source)
-    folded, folded_offsets = _fold(source)
-    skeleton = _undo_leet(folded) if _LEET_GATE.search(folded) else folded
-    offsets = folded_offsets if folded_offsets is not None else list(range(len(folded)))
-    skeleton, offsets = _join_separated(skeleton, offsets)
-    skeleton, offsets = _squeeze(skeleton, offsets)
-    return Normalised(original, folded, folded_offsets, skeleton, offsets, truncated)
+    folded = source.translate(_FOLD)
+    skeleton = folded
+    hint = _LEET_HINT.search(folded)
+    if hint is not None and _LEET_GATE.search(folded, max(hint.start() - 1, 0)):
+        skeleton = _undo_leet(folded)  # a 1:1 change: offsets stay valid
+    joined = _separated(skeleton)
+    if joined:
+        skeleton = _without(skeleton, joined)
+    squeezed = _repeats(skeleton)
+    if squeezed:
+        skeleton = _without(skeleton, squeezed)
+    return Normalised(original, folded, skeleton, truncated, source, (joined, squeezed))
 
 
 def normalise_term(term: str) -> str:
