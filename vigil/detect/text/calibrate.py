@@ -174,7 +174,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             data["categories"][category.value] = {
                 "a": round(a, 4),
                 "b": round(b, 4),
-                "threshold": round(threshold, 4),
+                # rounded down: rounding up could lift it above the very scores it was chosen at
+                "threshold": math.floor(threshold * 10_000) / 10_000,
             }
         header = "".join(
             line + "\n"

@@ -39,7 +39,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import ahocorasick
 import yaml
@@ -138,6 +138,29 @@ class _Hit:
     written: str
 
 
+def _distinct(terms: list[Term]) -> tuple[Term, ...]:
+    """One term per category (the heaviest) and per cue kind: a word that both a language's lexicon
+    and the English one list is one piece of evidence, not two (as are two cues of one kind and scope)."""
+    entries: dict[Category, Term] = {}
+    cues: dict[tuple[CueKind, frozenset[Category]], Term] = {}
+    for term in terms:
+        rule = term.rule
+        if isinstance(rule, Entry):
+            kept = entries.get(rule.category)
+            if kept is None or rule.weight > cast(Entry, kept.rule).weight:
+                entries[rule.category] = term
+        else:
+            kept = cues.get((rule.kind, rule.categories))
+            if kept is None or _strength(rule) > _strength(cast(Cue, kept.rule)):
+                cues[rule.kind, rule.categories] = term
+    return (*entries.values(), *cues.values())
+
+
+def _strength(cue: Cue) -> float:
+    # how far a cue moves a score, whichever way: 0.3 and 3.0 are equally strong
+    return abs(math.log(cue.multiplier))
+
+
 class _Matcher:
     """Every term and pattern of a set of lexicons, matched in one automaton pass."""
 
@@ -150,7 +173,7 @@ class _Matcher:
             patterns.extend(lexicon.patterns)
         self._automaton = ahocorasick.Automaton()
         for key, terms in by_key.items():
-            self._automaton.add_word(key, tuple(terms))
+            self._automaton.add_word(key, _distinct(terms))
         self._automaton.make_automaton()
         self._patterns = tuple(patterns)
 
