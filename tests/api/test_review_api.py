@@ -207,3 +207,86 @@ def test_an_unknown_queue_or_case_is_not_found(api: Api) -> None:
     assert api.client.get("/v1/cases/case_nope", headers=reviewer).status_code == 404
     platform = api.as_(api.key(Role.PLATFORM))
     assert api.client.get("/v1/queues", headers=platform).status_code == 403
+
+
+def test_an_appeal_is_decided_by_another_reviewer_who_can_overturn_and_lift_the_removal(api: Api) -> None:
+    _bank(api, "phishing-kits", "fraud", SCAM)
+    _submit(api, "scam-6", SCAM)
+    first = api.as_(api.key(Role.REVIEWER))
+    second = api.as_(api.key(Role.REVIEWER))
+    platform = api.as_(api.key(Role.PLATFORM))
+    case_id = _only_case(api, "general", first)["id"]
+    api.client.post(f"/v1/cases/{case_id}/claim", headers=first)
+    upheld = api.client.post(
+        f"/v1/cases/{case_id}/decision",
+        json={"actions": ["remove"], "policy_id": "fraud-scam"},
+        headers=first,
+    ).json()
+
+    filed = api.client.post(
+        "/v1/appeals",
+        json={
+            "decision_id": upheld["decision_id"],
+            "appellant": "user-7",
+            "statement": "it is my bank's page",
+        },
+        headers=platform,
+    )
+    again = api.client.post(
+        "/v1/appeals", json={"decision_id": upheld["decision_id"], "appellant": "user-7"}, headers=platform
+    )
+    appeal = filed.json()
+    appeal_case = _only_case(api, "appeals", second)
+
+    assert (filed.status_code, again.status_code, again.json()["id"]) == (201, 200, appeal["id"])
+    assert (appeal_case["id"], appeal_case["reason"]) == (appeal["case_id"], "appeal")
+    refused = api.client.post(f"/v1/cases/{appeal['case_id']}/claim", headers=first)
+    assert refused.status_code == 403
+    assert "another reviewer decides the appeal" in refused.json()["error"]["message"]
+
+    api.client.post(f"/v1/cases/{appeal['case_id']}/claim", headers=second)
+    overturned = api.client.post(
+        f"/v1/cases/{appeal['case_id']}/decision",
+        json={"actions": [], "note": "genuine bank page"},
+        headers=second,
+    ).json()
+
+    ended = api.client.get(f"/v1/appeals/{appeal['id']}", headers=platform).json()
+    assert (ended["state"], ended["outcome"], ended["result_decision_id"]) == (
+        "decided",
+        "overturned",
+        overturned["decision_id"],
+    )
+    with api.store.transaction() as session:
+        [event_id] = outbox_store.events_for_decision(session, overturned["decision_id"])
+        event = session.get(OutboxEvent, event_id)
+        assert event is not None
+        payload = json.loads(event.payload)
+    assert (payload["actions"], payload["supersedes"]) == ([], upheld["decision_id"])
+
+
+def test_an_appeal_must_name_the_decision_in_force(api: Api) -> None:
+    _bank(api, "phishing-kits", "fraud", SCAM)
+    original = _submit(api, "scam-7", SCAM)
+    reviewer = api.as_(api.key(Role.REVIEWER))
+    platform = api.as_(api.key(Role.PLATFORM))
+    case_id = _only_case(api, "general", reviewer)["id"]
+    api.client.post(f"/v1/cases/{case_id}/claim", headers=reviewer)
+    newer = api.client.post(f"/v1/cases/{case_id}/decision", json={"actions": []}, headers=reviewer).json()
+
+    stale = api.client.post(
+        "/v1/appeals", json={"decision_id": original["decision_id"], "appellant": "u"}, headers=platform
+    )
+    unknown = api.client.post(
+        "/v1/appeals", json={"decision_id": "dec_nope", "appellant": "u"}, headers=platform
+    )
+
+    assert (stale.status_code, stale.json()["error"]["code"]) == (422, "appeal_refused")
+    assert stale.json()["error"]["message"].endswith(f"replaced by {newer['decision_id']}; appeal that one")
+    assert unknown.status_code == 404
+    assert (
+        api.client.post(
+            "/v1/appeals", json={"decision_id": "x", "appellant": "u"}, headers=reviewer
+        ).status_code
+        == 403
+    )

@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vigil import __version__
 from vigil.api.errors import error_body, install_error_handlers
-from vigil.api.routes import audit, banks, cases, content, hashes, keys, policies, webhooks
+from vigil.api.routes import appeals, audit, banks, cases, content, hashes, keys, policies, webhooks
 from vigil.config import Settings
 from vigil.domain.ids import utcnow
 from vigil.enforce.outbox import DeliveryLoop, RetryPolicy
@@ -19,6 +19,7 @@ from vigil.pipeline.admin import Admin
 from vigil.pipeline.detectors import content_detectors
 from vigil.pipeline.retro import RetroMatcher
 from vigil.pipeline.service import Pipeline
+from vigil.review.appeals import AppealDesk
 from vigil.review.cases import CaseDesk
 from vigil.store.db import Store
 
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.pipeline = pipeline
     app.state.admin = Admin(store)
     app.state.desk = CaseDesk(pipeline, utcnow)
+    app.state.appeals = AppealDesk(store, pipeline.queues, utcnow)
     install_error_handlers(app)
     for router in (
         content.router,
@@ -156,6 +158,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         audit.router,
         keys.router,
         cases.router,
+        appeals.router,
     ):
         app.include_router(router, prefix="/v1")
 

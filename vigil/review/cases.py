@@ -32,6 +32,7 @@ from vigil.review.queues import QueueConfig
 from vigil.store import cases as case_store
 from vigil.store import content as content_store
 from vigil.store import policies as policy_store
+from vigil.store.appeals import close_appeals
 from vigil.store.audit import AuditLog
 from vigil.store.tables import Case
 
@@ -73,6 +74,23 @@ def open_or_join(
             session, case.id, now, actor, "joined", {"decision_id": decision_id, "replaces": previous}
         )
         return case.id
+    return create_case(session, audit, queues, reason, decision_id, decision, content, signals, actor, now)
+
+
+def create_case(
+    session: Session,
+    audit: AuditLog,
+    queues: QueueConfig,
+    reason: CaseReason,
+    decision_id: str,
+    decision: Decision,
+    content: Content | None,
+    signals: tuple[Signal, ...],
+    actor: str,
+    now: datetime,
+    excluded_actor: str | None = None,
+) -> str:
+    """Open a case on ``decision``'s subject in the queue the routing rules choose; returns its id."""
     facts = RoutingFacts(
         reason=reason,
         category=decision.category,
@@ -102,6 +120,7 @@ def open_or_join(
         updated_at=now,
         closed_at=None,
         closing_decision_id=None,
+        excluded_actor=excluded_actor,
     )
     case_store.add_case(session, case)
     case_store.add_event(
@@ -181,6 +200,12 @@ class CaseDesk:
             raise CaseConflictError(f"claim case {case_id} first")
         return row
 
+    def _may_decide(self, row: Case, reviewer: Reviewer) -> None:
+        if row.excluded_actor is not None and row.excluded_actor == reviewer.actor:
+            raise CaseForbiddenError(
+                "you took the decision under appeal; another reviewer decides the appeal (DSA Art. 20(6))"
+            )
+
     def get(self, case_id: str, reviewer: Reviewer) -> case_store.CaseInfo:
         with self.store.transaction() as session:
             self._row(session, case_id, reviewer)
@@ -195,6 +220,7 @@ class CaseDesk:
             row = self._row(session, case_id, reviewer)
             if row.state != CaseState.OPEN.value:
                 raise CaseConflictError(f"case {case_id} is closed")
+            self._may_decide(row, reviewer)
             if not case_store.take_lease(session, case_id, reviewer.actor, now, now + self.lease):
                 raise CaseConflictError(f"case {case_id} is being reviewed by someone else")
             case_store.add_event(session, case_id, now, reviewer.actor, "claimed", {})
@@ -256,6 +282,7 @@ class CaseDesk:
         now = self.clock()
         with self.store.transaction() as session:
             row = self._open_row(session, case_id, reviewer, now)
+            self._may_decide(row, reviewer)
             reviewed = content_store.get_decision(session, row.decision_id)
             if reviewed is None or row.content_id is None:
                 raise CaseConflictError(f"case {case_id} has no content decision to review")
@@ -284,6 +311,7 @@ class CaseDesk:
                     "note": verdict.note,
                 },
             )
+            close_appeals(session, row.id, reviewed.decision, decision_id, decision, reviewer.actor, now)
             AuditLog(session).append(
                 actor=reviewer.actor,
                 action="case.decided",

@@ -207,6 +207,27 @@ class Case(Base):
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     closing_decision_id: Mapped[str | None] = mapped_column(ForeignKey("decisions.id"))
+    # an appeal is decided by someone other than the reviewer who took the appealed decision
+    excluded_actor: Mapped[str | None] = mapped_column(String(100))
+
+
+class Appeal(Base):
+    """A user's complaint against a decision (DSA Art. 20), decided through a case."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.id"), index=True)  # the decision appealed
+    subject_type: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(200))
+    appellant: Mapped[str] = mapped_column(String(200))  # the platform's id of the user who appeals
+    statement: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # upheld, overturned, changed
+    decided_at: Mapped[datetime | None]
+    result_decision_id: Mapped[str | None] = mapped_column(ForeignKey("decisions.id"))
 
 
 class CaseEvent(Base):
