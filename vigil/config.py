@@ -30,6 +30,13 @@ class Settings(BaseSettings):
         description="rescore ambiguous texts with the sentence-embedding stage, when the ml extra is installed",
     )
 
+    qa_sample_rate: float = Field(
+        default=0.01,
+        ge=0.0,
+        le=1.0,
+        description="share of restrictions decided by machine alone that open a QA case for a person to check",
+    )
+
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
     webhook_max_attempts: int = Field(default=15, ge=1, description="about three hours of retries")
     webhook_backoff_base_seconds: float = Field(default=2.0, gt=0)

@@ -42,6 +42,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
         webhook_deliver=False,
         retro_matching=False,
         max_body_bytes=256 * 1024,
+        qa_sample_rate=0.0,  # tests that want QA cases ask for them
     )
     store = Store(settings.database_url)
     store.migrate()

@@ -6,10 +6,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from pathlib import Path
+
+from fastapi.testclient import TestClient
 
 from tests.api.conftest import Api
+from vigil.api.app import create_app
+from vigil.config import Settings
 from vigil.domain.roles import Role
+from vigil.pipeline.admin import Admin
+from vigil.policy.loader import DEFAULT_PACK, load_policy_paths
 from vigil.store import outbox as outbox_store
+from vigil.store.db import Store
 from vigil.store.tables import OutboxEvent
 
 SCAM = b"bytes of a known phishing kit screenshot"
@@ -290,3 +298,52 @@ def test_an_appeal_must_name_the_decision_in_force(api: Api) -> None:
         ).status_code
         == 403
     )
+
+
+def test_sampled_automated_decisions_measure_how_often_people_agree(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'qa.db'}",
+        webhook_deliver=False,
+        retro_matching=False,
+        qa_sample_rate=1.0,  # every restriction a machine decided alone is checked
+    )
+    store = Store(settings.database_url)
+    store.migrate()
+    admin = Admin(store)
+    admin.apply_policies(load_policy_paths([DEFAULT_PACK]), "test")
+    _, admin_key = admin.create_key(Role.ADMIN, "admin", None, "test")
+    with TestClient(create_app(settings, store)) as client:
+        api = Api(client, store, admin_key)
+        _bank(api, "gifct", "terrorism", SCAM)
+        senior = api.as_(api.key(Role.SENIOR_REVIEWER))
+        reviewer = api.as_(api.key(Role.REVIEWER))
+        kept = {"actions": ["remove", "preserve_evidence"], "policy_id": "terrorism-known-media"}
+        decided = []
+        for content_id, verdict in (("t-1", kept), ("t-2", {"actions": []})):
+            assert _submit(api, content_id, SCAM)["decision"]["outcome"] == "remove"
+            case = _only_case(api, "qa", senior)
+            assert case["reason"] == "qa_sample"
+            api.client.post(f"/v1/cases/{case['id']}/claim", headers=senior)
+            decided.append(
+                api.client.post(f"/v1/cases/{case['id']}/decision", json=verdict, headers=senior).json()
+            )
+        appeal = api.client.post(
+            "/v1/appeals",
+            json={"decision_id": decided[0]["decision_id"], "appellant": "u"},
+            headers=api.as_(api.key(Role.PLATFORM)),
+        ).json()
+        api.client.post(f"/v1/cases/{appeal['case_id']}/claim", headers=reviewer)
+        api.client.post(f"/v1/cases/{appeal['case_id']}/decision", json=kept, headers=reviewer)
+
+        rates = api.client.get("/v1/review/agreement", headers=senior).json()
+        refused = api.client.get("/v1/review/agreement", headers=reviewer)
+    store.dispose()
+
+    assert rates == [
+        {
+            "category": "terrorism",
+            "automation_vs_reviewer": {"compared": 2, "agreed": 1, "rate": 0.5},
+            "reviewer_vs_reviewer": {"compared": 1, "agreed": 1, "rate": 1.0},
+        }
+    ]
+    assert refused.status_code == 403

@@ -124,6 +124,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         "VIGIL_WEBHOOK_BACKOFF_CAP_SECONDS": "0.5",
         "VIGIL_WEBHOOK_MAX_ATTEMPTS": "1000",
         "VIGIL_WEBHOOK_POLL_SECONDS": "0.1",
+        "VIGIL_QA_SAMPLE_RATE": "0",  # no random QA cases: the test counts what happens
     }
 
 

@@ -11,7 +11,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vigil import __version__
 from vigil.api.errors import error_body, install_error_handlers
-from vigil.api.routes import appeals, audit, banks, cases, content, hashes, keys, policies, webhooks
+from vigil.api.routes import (
+    appeals,
+    audit,
+    banks,
+    cases,
+    content,
+    hashes,
+    keys,
+    policies,
+    quality,
+    webhooks,
+)
 from vigil.config import Settings
 from vigil.domain.ids import utcnow
 from vigil.enforce.outbox import DeliveryLoop, RetryPolicy
@@ -106,6 +117,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         store,
         pdq_quality_threshold=settings.pdq_quality_threshold,
         detectors=content_detectors(settings),
+        qa_sample_rate=settings.qa_sample_rate,
     )
 
     @asynccontextmanager
@@ -159,6 +171,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         keys.router,
         cases.router,
         appeals.router,
+        quality.router,
     ):
         app.include_router(router, prefix="/v1")
 

@@ -22,6 +22,7 @@ from vigil.detect.base import Detector, DetectorRegistry
 from vigil.detect.hashing.digest_detector import DigestBankDetector, DigestIndex
 from vigil.detect.hashing.pdq_detector import PdqBankDetector, PdqBankIndex
 from vigil.detect.hashing.video_detector import VpdqBankDetector, VpdqBankIndex
+from vigil.domain.cases import CaseReason
 from vigil.domain.content import Content
 from vigil.domain.decisions import Decision, DecisionContext
 from vigil.domain.enforcement import ENFORCEMENT_EVENT
@@ -31,9 +32,11 @@ from vigil.domain.signals import Signal
 from vigil.domain.taxonomy import Category
 from vigil.enforce.actions import enforcement_payload
 from vigil.policy.engine import PolicySet, compile_policy
-from vigil.review.cases import open_or_join
+from vigil.review.cases import create_case, open_or_join
+from vigil.review.quality import qa_sampled
 from vigil.review.queues import QueueConfig, load_queue_config
 from vigil.store import banks as bank_store
+from vigil.store import cases as case_store
 from vigil.store import content as content_store
 from vigil.store import outbox as outbox_store
 from vigil.store import policies as policy_store
@@ -129,6 +132,7 @@ class Pipeline:
         pdq_quality_threshold: int = 50,
         detectors: Sequence[Detector] = (),
         queues: QueueConfig | None = None,
+        qa_sample_rate: float = 0.0,
     ) -> None:
         """``detectors`` are those that need nothing from the store (the text classifier); the bank
         detectors are built here, from the store, and rebuilt when the banks change."""
@@ -136,6 +140,7 @@ class Pipeline:
         self.clock = clock
         self._snapshot = _Snapshot(pdq_quality_threshold, detectors)
         self.queues = queues or load_queue_config()
+        self.qa_sample_rate = qa_sample_rate
 
     def evaluate(
         self, contents: Sequence[Content], context: DecisionContext
@@ -314,6 +319,24 @@ class Pipeline:
         if decision.review_needed:
             open_or_join(
                 session, audit, self.queues, new.id, decision, new.content, tuple(new.signals), actor, now
+            )
+        elif (
+            decision.restricts
+            and qa_sampled(new.id, self.qa_sample_rate)
+            and case_store.open_case_of(session, decision.subject) is None
+        ):
+            # a share of what machines decide alone is checked by a person, to measure agreement
+            create_case(
+                session,
+                audit,
+                self.queues,
+                CaseReason.QA_SAMPLE,
+                new.id,
+                decision,
+                new.content,
+                tuple(new.signals),
+                actor,
+                now,
             )
 
 
