@@ -104,8 +104,15 @@ def test_every_default_queue_escalates_to_escalations_which_escalates_nowhere(de
         assert queue.escalate_to == expected, queue.name
 
 
-def test_only_the_most_harmful_material_is_sensitive(default: QueueConfig) -> None:
-    assert {q.name for q in default.queues.values() if q.sensitive} == {"child_safety", "terrorism", "ncii"}
+def test_queues_that_can_hold_the_most_harmful_material_are_sensitive(default: QueueConfig) -> None:
+    # escalations receive child-safety and terrorism cases; authority orders terrorist removal orders
+    assert {q.name for q in default.queues.values() if q.sensitive} == {
+        "child_safety",
+        "terrorism",
+        "ncii",
+        "authority_orders",
+        "escalations",
+    }
 
 
 def test_every_default_queue_has_a_description(default: QueueConfig) -> None:
