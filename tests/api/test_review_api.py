@@ -86,6 +86,12 @@ def test_a_decision_asking_for_review_opens_a_case_that_a_reviewer_sees_in_its_q
     assert [s["bank"] for s in detail["signals"]] == ["phishing-kits"]
     assert detail["text"] == "look"
     assert [e["kind"] for e in detail["events"]] == ["opened"]
+    # the author's other content: none decided yet
+    assert (detail["author"]["id"], detail["author"]["items_decided"], detail["channel"]) == (
+        "user-7",
+        0,
+        None,
+    )
 
 
 def test_of_two_reviewers_claiming_one_case_one_gets_it_and_the_other_a_conflict(api: Api) -> None:

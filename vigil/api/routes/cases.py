@@ -28,6 +28,7 @@ from vigil.review.cases import (
     Verdict,
     VerdictError,
 )
+from vigil.review.history import History, Record, subject_history
 from vigil.review.priority import priority
 from vigil.review.queues import UnknownQueueError
 from vigil.store import cases as case_store
@@ -88,8 +89,26 @@ class CaseEventOut(BaseModel):
     detail: dict[str, Any]
 
 
+class PastDecisionOut(BaseModel):
+    decision_id: str
+    content_id: str
+    created_at: datetime
+    outcome: str
+    category: str | None
+    by_a_person: bool
+
+
+class RecordOut(BaseModel):
+    id: str
+    items_decided: int
+    items_restricted: int = Field(description="items restricted now, each by its decision in force")
+    latest: list[PastDecisionOut]
+
+
 class CaseDetailOut(CaseOut):
     events: list[CaseEventOut]
+    author: RecordOut | None = Field(description="the record of the content's author on their other content")
+    channel: RecordOut | None = Field(description="the record of the content's channel")
     decision: dict[str, Any] | None = Field(description="the decision under review")
     signals: list[dict[str, Any]] = Field(description="what the detectors found, with their evidence")
     text: str = Field(description="the content's text, as the user wrote it (escape it when shown)")
@@ -219,12 +238,36 @@ def get_case(
         events = case_store.case_events(session, case_id)
         reviewed = content_store.get_decision(session, case.decision_id)
         contents = content_store.load_contents(session, [case.content_id]) if case.content_id else []
+        history = subject_history(session, case.content_id) if case.content_id else History(None, None)
     return CaseDetailOut(
         **_out(case, utcnow()).model_dump(),
         events=[CaseEventOut(at=e.at, actor=e.actor, kind=e.kind, detail=e.detail) for e in events],
         decision=decision_to_json(reviewed.decision) if reviewed else None,
         signals=[s.to_activation() for s in reviewed.signals] if reviewed else [],
         text=contents[0].text if contents else "",
+        author=_record(history.author),
+        channel=_record(history.channel),
+    )
+
+
+def _record(record: Record | None) -> RecordOut | None:
+    if record is None:
+        return None
+    return RecordOut(
+        id=record.id,
+        items_decided=record.items_decided,
+        items_restricted=record.items_restricted,
+        latest=[
+            PastDecisionOut(
+                decision_id=d.decision_id,
+                content_id=d.content_id,
+                created_at=d.created_at,
+                outcome=d.outcome,
+                category=d.category,
+                by_a_person=d.by_a_person,
+            )
+            for d in record.latest
+        ],
     )
 
 
