@@ -217,7 +217,7 @@ def to_csv(rows: Iterable[ExportRow]) -> Iterator[str]:
 
 
 def to_threatexchange(rows: Iterable[ExportRow]) -> Iterator[str]:
-    """``<signal_type> <value>`` lines, as threatexchange's file exchange and HMA read them.
+    """``<signal_type> <value>`` lines, as threatexchange's local file exchange reads them.
 
     The format carries no metadata: notes, source ids and dates stay behind (use CSV to keep them).
     """
