@@ -95,6 +95,25 @@ def test_the_harm_is_flagged_and_talk_about_it_is_not(
     assert category not in classifier.classify(context, language).flagged
 
 
+@pytest.mark.parametrize(
+    ("language", "category", "harm", "context"),
+    CONTEXT_PAIRS,
+    ids=[f"{lang}-{cat.value}" for lang, cat, _, _ in CONTEXT_PAIRS],
+)
+def test_with_the_second_stage_off_classify_gives_the_first_stage_alone(
+    classifier: TextClassifier, language: str, category: Category, harm: str, context: str
+) -> None:
+    for text in (harm, context):
+        first = classifier.first_stage(text, language)
+        result = classifier.classify(text, language)
+        assert list(result.findings) == [f for f in first if f.score > 0.0]
+        assert all(f.stage == "lexicon" for f in result.findings)
+        assert result.flagged == tuple(
+            f.category for f in first if f.score >= classifier.thresholds[f.category]
+        )
+        assert classifier.classify_many([text], [language]) == [result]
+
+
 def test_an_offer_strengthens_and_news_weakens_the_same_word(classifier: TextClassifier) -> None:
     def drugs(text: str) -> float:
         return next(f.score for f in classifier.first_stage(text, "en") if f.category is Category.DRUGS)
