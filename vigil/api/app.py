@@ -33,6 +33,7 @@ from vigil.pipeline.service import Pipeline
 from vigil.review.appeals import AppealDesk
 from vigil.review.cases import CaseDesk
 from vigil.store.db import Store
+from vigil.web.console import mount_console
 
 
 class RequestGuard:
@@ -180,4 +181,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         return {"status": "ok"}
 
     app.add_middleware(RequestGuard, limit=settings.max_body_bytes)
+    mount_console(app)  # the moderator console under /console, with its security headers
     return app

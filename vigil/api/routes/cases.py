@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from vigil.api.auth import Principal, require
 from vigil.api.deps import get_store
 from vigil.api.errors import ApiError, not_found
-from vigil.domain.cases import PriorityFacts
 from vigil.domain.decisions import Action, decision_to_json
 from vigil.domain.ids import utcnow
 from vigil.domain.roles import Role
@@ -28,12 +27,10 @@ from vigil.review.cases import (
     Verdict,
     VerdictError,
 )
-from vigil.review.history import History, Record, subject_history
-from vigil.review.priority import priority
+from vigil.review.casework import RankedCase, rank, ranked_open_cases, read_case_file, reviewable_queue
+from vigil.review.history import Record
 from vigil.review.queues import UnknownQueueError
 from vigil.store import cases as case_store
-from vigil.store import content as content_store
-from vigil.store.cases import CaseInfo
 from vigil.store.db import Store
 
 router = APIRouter(tags=["review"])
@@ -144,8 +141,8 @@ class EscalateIn(BaseModel):
     note: str = Field(default="", max_length=5000)
 
 
-def _out(case: CaseInfo, now: datetime) -> CaseOut:
-    facts = PriorityFacts(case.category, case.source, case.reason, case.reach, case.deadline)
+def _out(ranked: RankedCase) -> CaseOut:
+    case = ranked.case
     return CaseOut(
         id=case.id,
         subject={"type": case.subject.type.value, "id": case.subject.id},
@@ -158,9 +155,9 @@ def _out(case: CaseInfo, now: datetime) -> CaseOut:
         language=case.language,
         country=case.country,
         reach=case.reach,
-        priority=priority(facts, now),
+        priority=ranked.priority,
         deadline=case.deadline,
-        seconds_left=(case.deadline - now).total_seconds() if case.deadline else None,
+        seconds_left=ranked.seconds_left,
         decision_id=case.decision_id,
         assignee=case.assignee,
         lease_expires_at=case.lease_expires_at,
@@ -209,44 +206,35 @@ def list_cases(
     store: Store = Depends(get_store),
 ) -> list[CaseOut]:
     try:
-        allowed = desk.queues.may_review(queue, principal.role)
+        reviewable_queue(desk.queues, queue, principal.role)
     except UnknownQueueError as exc:
         raise not_found(str(exc)) from None
-    if not allowed:
-        raise ApiError(403, "forbidden", f"the {principal.role.value} role may not review the {queue} queue")
-    now = utcnow()
+    except CaseForbiddenError as exc:
+        raise _refused(exc) from None
     with store.transaction() as session:
-        cases = [_out(c, now) for c in case_store.open_cases(session, queue)]
-    cases.sort(key=lambda c: (-c.priority, c.opened_at, c.id))
-    return cases[:limit]
+        ranked = ranked_open_cases(session, queue, utcnow())
+    return [_out(r) for r in ranked[:limit]]
 
 
 @router.get(
     "/cases/{case_id}", response_model=CaseDetailOut, summary="One case with its evidence and history"
 )
 def get_case(
-    case_id: str,
-    principal: Principal = Depends(_REVIEWERS),
-    desk: CaseDesk = Depends(get_desk),
-    store: Store = Depends(get_store),
+    case_id: str, principal: Principal = Depends(_REVIEWERS), desk: CaseDesk = Depends(get_desk)
 ) -> CaseDetailOut:
     try:
-        case = desk.get(case_id, _reviewer(principal))
+        file = read_case_file(desk, case_id, _reviewer(principal))
     except _CASE_ERRORS as exc:
         raise _refused(exc) from None
-    with store.transaction() as session:
-        events = case_store.case_events(session, case_id)
-        reviewed = content_store.get_decision(session, case.decision_id)
-        contents = content_store.load_contents(session, [case.content_id]) if case.content_id else []
-        history = subject_history(session, case.content_id) if case.content_id else History(None, None)
+    reviewed = file.reviewed
     return CaseDetailOut(
-        **_out(case, utcnow()).model_dump(),
-        events=[CaseEventOut(at=e.at, actor=e.actor, kind=e.kind, detail=e.detail) for e in events],
+        **_out(rank(file.case, utcnow())).model_dump(),
+        events=[CaseEventOut(at=e.at, actor=e.actor, kind=e.kind, detail=e.detail) for e in file.events],
         decision=decision_to_json(reviewed.decision) if reviewed else None,
         signals=[s.to_activation() for s in reviewed.signals] if reviewed else [],
-        text=contents[0].text if contents else "",
-        author=_record(history.author),
-        channel=_record(history.channel),
+        text=file.content.text if file.content else "",
+        author=_record(file.history.author),
+        channel=_record(file.history.channel),
     )
 
 
@@ -276,7 +264,7 @@ def claim(
     case_id: str, principal: Principal = Depends(_REVIEWERS), desk: CaseDesk = Depends(get_desk)
 ) -> CaseOut:
     try:
-        return _out(desk.claim(case_id, _reviewer(principal)), utcnow())
+        return _out(rank(desk.claim(case_id, _reviewer(principal)), utcnow()))
     except _CASE_ERRORS as exc:
         raise _refused(exc) from None
 
