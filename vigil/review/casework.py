@@ -1,0 +1,126 @@
+"""Reading cases for a reviewer, shared by the HTTP API and the console: a queue's open cases ranked
+by priority, everything a case page shows, and "claim the next case".
+
+Priority moves with time (a deadline makes a case rise), so it is computed when a queue is read, not
+stored; both the API and the console rank through :func:`ranked_open_cases` so that they never
+disagree about which case comes first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.domain.cases import PriorityFacts
+from vigil.domain.content import Content
+from vigil.domain.roles import Role
+from vigil.review.cases import CaseConflictError, CaseDesk, CaseForbiddenError, Reviewer
+from vigil.review.history import History, subject_history
+from vigil.review.priority import priority
+from vigil.review.queues import Queue, QueueConfig
+from vigil.store import appeals as appeal_store
+from vigil.store import cases as case_store
+from vigil.store import content as content_store
+from vigil.store.appeals import AppealInfo
+from vigil.store.cases import CaseEventInfo, CaseInfo
+from vigil.store.content import StoredDecision
+from vigil.store.tables import Appeal
+
+# "claim next" tries at most this many cases before saying the queue has nothing for the caller: the
+# cases it skips are held by others or are appeals against the caller's own decision
+MAX_CLAIM_ATTEMPTS = 50
+MAX_APPEALS_SHOWN = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RankedCase:
+    """An open case with its priority and time left at the moment the queue was read."""
+
+    case: CaseInfo
+    priority: int
+    seconds_left: float | None  # until the deadline; negative when overdue; None without one
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFile:
+    """What a reviewer reads to decide a case: the case, its events, the decision under review (with
+    the signals it rests on), the content as stored, and its author's and channel's record."""
+
+    case: CaseInfo
+    events: tuple[CaseEventInfo, ...]
+    reviewed: StoredDecision | None
+    content: Content | None
+    history: History
+
+
+def rank(case: CaseInfo, now: datetime) -> RankedCase:
+    """``case`` with its priority and time left at ``now`` (timezone-aware)."""
+    facts = PriorityFacts(case.category, case.source, case.reason, case.reach, case.deadline)
+    left = (case.deadline - now).total_seconds() if case.deadline is not None else None
+    return RankedCase(case, priority(facts, now), left)
+
+
+def ranked_open_cases(session: Session, queue: str, now: datetime) -> list[RankedCase]:
+    """The open cases of ``queue``, highest priority first; the oldest first among equals."""
+    ranked = [rank(case, now) for case in case_store.open_cases(session, queue)]
+    ranked.sort(key=lambda r: (-r.priority, r.case.opened_at, r.case.id))
+    return ranked
+
+
+def reviewable_queue(queues: QueueConfig, name: str, role: Role) -> Queue:
+    """The queue called ``name`` if ``role`` may work it.
+
+    Raises UnknownQueueError for a queue that does not exist (404) and CaseForbiddenError for one the
+    role may not see (403), so callers can tell the two apart.
+    """
+    queue = queues.queue(name)
+    if role not in queue.roles:
+        raise CaseForbiddenError(f"the {role.value} role may not review the {name} queue")
+    return queue
+
+
+def read_case_file(desk: CaseDesk, case_id: str, reviewer: Reviewer) -> CaseFile:
+    """The case file of ``case_id``, after the desk has checked that ``reviewer`` may see it (raises
+    CaseNotFoundError or CaseForbiddenError otherwise)."""
+    case = desk.get(case_id, reviewer)
+    with desk.store.transaction() as session:
+        events = case_store.case_events(session, case_id)
+        reviewed = content_store.get_decision(session, case.decision_id)
+        contents = content_store.load_contents(session, [case.content_id]) if case.content_id else []
+        history = subject_history(session, case.content_id) if case.content_id else History(None, None)
+    return CaseFile(case, tuple(events), reviewed, contents[0] if contents else None, history)
+
+
+def appeals_of_case(session: Session, case_id: str) -> list[AppealInfo]:
+    """The appeals a case answers, oldest first (an appeal case usually answers one)."""
+    ids = session.scalars(
+        select(Appeal.id)
+        .where(Appeal.case_id == case_id)
+        .order_by(Appeal.received_at, Appeal.id)
+        .limit(MAX_APPEALS_SHOWN)
+    ).all()
+    found = (appeal_store.get_appeal(session, appeal_id) for appeal_id in ids)
+    return [appeal for appeal in found if appeal is not None]
+
+
+def claim_next(desk: CaseDesk, queue: str, reviewer: Reviewer) -> CaseInfo | None:
+    """Claim the highest-priority case of ``queue`` that ``reviewer`` may take, or None if there is none.
+
+    Cases another reviewer holds and appeals against the reviewer's own decision are passed over; a
+    case someone else claims in the meantime is passed over too (the desk's claim is exclusive).
+    Raises UnknownQueueError or CaseForbiddenError if the reviewer may not work the queue at all.
+    """
+    reviewable_queue(desk.queues, queue, reviewer.role)
+    now = desk.clock()
+    with desk.store.transaction() as session:
+        ranked = ranked_open_cases(session, queue, now)
+    candidates = [r.case for r in ranked if not r.case.leased_to_other(reviewer.actor, now)]
+    for case in candidates[:MAX_CLAIM_ATTEMPTS]:
+        try:
+            return desk.claim(case.id, reviewer)
+        except (CaseConflictError, CaseForbiddenError):
+            continue
+    return None

@@ -1,0 +1,605 @@
+"""The moderator console: server-rendered pages under ``/console`` on top of the review desk.
+
+Pages: sign-in (an API key exchanged for a session), the queues a role may work, one queue ranked
+by priority, and a case with its evidence and the forms to claim, note, escalate and decide. Every
+change goes through the same :class:`~vigil.review.cases.CaseDesk` as the HTTP API, so roles,
+exclusive claims and the decision path are enforced once, in one place.
+
+Forms post back to the console (``form-action 'self'``), carry the session's CSRF token and are
+refused with 403 without it; a successful change redirects (303) to a page that shows what happened,
+a refused one shows the page again with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vigil.api.auth import Principal
+from vigil.domain.cases import CaseState
+from vigil.domain.decisions import Action
+from vigil.review.cases import (
+    CaseConflictError,
+    CaseDesk,
+    CaseForbiddenError,
+    CaseNotFoundError,
+    Reviewer,
+    Verdict,
+    VerdictError,
+)
+from vigil.review.casework import (
+    appeals_of_case,
+    claim_next,
+    rank,
+    ranked_open_cases,
+    read_case_file,
+    reviewable_queue,
+)
+from vigil.review.queues import REVIEWING_ROLES, Queue, UnknownQueueError
+from vigil.store import cases as case_store
+from vigil.store import keys as key_store
+from vigil.store import policies as policy_store
+from vigil.store.db import Store
+from vigil.web.exposure import SOFT_DAILY_LIMIT, ExposureCounter
+from vigil.web.render import highlight, render
+from vigil.web.security import PREFIX, SecurityHeaders, tokens_match
+from vigil.web.sessions import ConsoleSession, Flash, SessionStore, new_token
+
+SESSION_COOKIE = "vigil_session"
+LOGIN_COOKIE = "vigil_login"  # the sign-in form's CSRF token, before there is a session
+LOGIN_COOKIE_SECONDS = 3600
+MAX_KEY_LENGTH = 256
+MAX_NOTE_LENGTH = 5000  # as the HTTP API
+MAX_ID_LENGTH = 64
+MAX_FORM_FIELDS = 40
+MAX_FIELD_BYTES = 64 * 1024
+QUEUE_ROWS = 200  # cases listed on a queue page; "claim next" reaches the others
+# what the number keys tick on the case page, in the order of the checkboxes
+ACTION_KEYS = "1234567890"
+
+STATIC = Path(__file__).parent / "static"
+_STATIC_TYPES = {"console.css": "text/css; charset=utf-8", "console.js": "text/javascript; charset=utf-8"}
+_STATIC_FILES = {name: (STATIC / name).read_bytes() for name in _STATIC_TYPES}
+
+
+@dataclass(frozen=True, slots=True)
+class Console:
+    """The console's own state, kept on ``app.state.console``: sessions and exposure counts."""
+
+    sessions: SessionStore
+    exposure: ExposureCounter
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """A queue on the queues page: its open cases and the priority of the first (-1: none open)."""
+
+    queue: Queue
+    open: int
+    top: int
+
+
+class Refusal(Exception):
+    """A request the console refuses, shown to the reviewer as an error page with ``status``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class SignInRequired(Exception):
+    """No live session: pages send the browser to the sign-in page."""
+
+
+def _error_page(status: int, message: str) -> HTMLResponse:
+    return HTMLResponse(render("error.html", {"status": status, "message": message}), status_code=status)
+
+
+class ConsoleRoute(APIRoute):
+    """A route whose refusals become console pages (never the API's JSON errors)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInRequired:
+                if request.method == "GET":
+                    return RedirectResponse(f"{PREFIX}/login", status_code=303)
+                return _error_page(403, "Your session has ended. Sign in again, then repeat what you did.")
+            except Refusal as exc:
+                return _error_page(exc.status, exc.message)
+            except RequestValidationError:
+                return _error_page(400, "The request was not understood (a value is missing or too long).")
+            except StarletteHTTPException as exc:
+                detail = exc.detail if isinstance(exc.detail, str) else "The request was refused."
+                return _error_page(exc.status_code, detail)
+
+        return guarded
+
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=ConsoleRoute)
+
+
+def mount_console(app: FastAPI) -> None:
+    """Serve the console on ``app`` under ``/console``, with its security headers."""
+    app.state.console = Console(SessionStore(), ExposureCounter())
+    app.include_router(router)
+    app.add_middleware(SecurityHeaders)
+
+
+# --- request plumbing ------------------------------------------------------------------------------
+
+
+def _console(request: Request) -> Console:
+    console: Console = request.app.state.console
+    return console
+
+
+def _desk(request: Request) -> CaseDesk:
+    desk: CaseDesk = request.app.state.desk
+    return desk
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _now(request: Request) -> datetime:
+    return _desk(request).clock()
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _signed_in(request: Request) -> ConsoleSession:
+    """The request's live session whose key is still active; raises SignInRequired otherwise."""
+    console = _console(request)
+    session = console.sessions.get(request.cookies.get(SESSION_COOKIE, ""), _now(request))
+    if session is None:
+        raise SignInRequired
+    with _store(request).transaction() as db:
+        key = key_store.get_key(db, session.principal.key_id)
+    if key is None or not key.active or key.role is not session.principal.role:
+        console.sessions.end(session.id)
+        raise SignInRequired
+    return session
+
+
+def _reviewer(session: ConsoleSession) -> Reviewer:
+    return Reviewer(session.principal.actor, session.principal.role)
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A submitted form, with every field bounded."""
+
+    form: FormData
+
+    def text(self, name: str, limit: int) -> str:
+        """The field ``name`` ("" when absent); longer than ``limit`` characters is refused."""
+        value = self.form.get(name, "")
+        if not isinstance(value, str):
+            raise Refusal(400, f"the field {name!r} must be text")
+        if len(value) > limit:
+            raise Refusal(400, f"the field {name!r} is longer than {limit} characters")
+        return value
+
+    def texts(self, name: str, limit: int, count: int) -> list[str]:
+        """Every value of the repeated field ``name``; more than ``count`` values is refused."""
+        values = self.form.getlist(name)
+        if len(values) > count:
+            raise Refusal(400, f"the field {name!r} is repeated more than {count} times")
+        if not all(isinstance(v, str) and len(v) <= limit for v in values):
+            raise Refusal(400, f"a value of {name!r} is not text of at most {limit} characters")
+        return [str(v) for v in values]
+
+
+async def _posted(request: Request) -> Posted:
+    """The request's URL-encoded form, read with bounded fields.
+
+    The console's forms are all URL-encoded; a body in any other encoding is not read and counts as
+    an empty form, which carries no CSRF token and is refused as such.
+    """
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        return Posted(FormData())
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FIELD_BYTES)
+    return Posted(form)
+
+
+def _checked(request: Request, posted: Posted) -> ConsoleSession:
+    """The signed-in session, if the form carries its CSRF token; 403 otherwise."""
+    session = _signed_in(request)
+    if not tokens_match(session.csrf, posted.text("csrf", 256)):
+        raise Refusal(403, "The form is missing its security token (CSRF). Reload the page and try again.")
+    return session
+
+
+def _page(
+    request: Request, session: ConsoleSession, template: str, context: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    console = _console(request)
+    common = {
+        "who": session,
+        "csrf": session.csrf,
+        "flash": console.sessions.take_flash(session.id),
+        "exposure": console.exposure.count(session.principal.actor, _now(request).date()),
+        "exposure_limit": SOFT_DAILY_LIMIT,
+    }
+    return HTMLResponse(render(template, {**common, **context}), status_code=status)
+
+
+def _redirect(request: Request, session: ConsoleSession, to: str, flash: Flash | None = None) -> Response:
+    if flash is not None:
+        _console(request).sessions.set_flash(session.id, flash)
+    return RedirectResponse(to, status_code=303)
+
+
+def _case_refusal(exc: Exception) -> Refusal:
+    if isinstance(exc, CaseNotFoundError | UnknownQueueError):
+        return Refusal(404, str(exc))
+    if isinstance(exc, CaseForbiddenError):
+        return Refusal(403, str(exc))
+    return Refusal(409, str(exc))
+
+
+# --- sign-in -----------------------------------------------------------------------------------------
+
+
+@router.get("")
+def home(request: Request) -> Response:
+    _signed_in(request)
+    return RedirectResponse(f"{PREFIX}/queues", status_code=303)
+
+
+def _login_page(request: Request, status: int = 200, error: str = "") -> Response:
+    token = new_token()
+    response = HTMLResponse(render("login.html", {"csrf": token, "error": error}), status_code=status)
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=LOGIN_COOKIE_SECONDS,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    return _login_page(request)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    posted = await _posted(request)
+    return await run_in_threadpool(_login, request, posted)
+
+
+def _login(request: Request, posted: Posted) -> Response:
+    # the sign-in form has no session yet: its token is the one set in a cookie with the form
+    if not tokens_match(request.cookies.get(LOGIN_COOKIE, ""), posted.text("csrf", 256)):
+        raise Refusal(403, "The sign-in form is missing its security token (CSRF). Reload it and try again.")
+    token = posted.text("api_key", MAX_KEY_LENGTH).strip()
+    with _store(request).transaction() as db:
+        key = key_store.authenticate(db, token) if token else None
+    if key is None:
+        return _login_page(request, 401, "That API key is unknown or revoked.")
+    if key.role not in REVIEWING_ROLES:
+        return _login_page(
+            request, 403, f"The console is for reviewing roles; a {key.role.value} key has no queues."
+        )
+    session = _console(request).sessions.start(Principal(key.id, key.role, key.bound_to), _now(request))
+    response = RedirectResponse(f"{PREFIX}/queues", status_code=303)
+    response.delete_cookie(
+        LOGIN_COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=_secure(request)
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.id,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    posted = await _posted(request)
+    return await run_in_threadpool(_logout, request, posted)
+
+
+def _logout(request: Request, posted: Posted) -> Response:
+    session = _checked(request, posted)
+    _console(request).sessions.end(session.id)
+    response = RedirectResponse(f"{PREFIX}/login", status_code=303)
+    response.delete_cookie(
+        SESSION_COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=_secure(request)
+    )
+    return response
+
+
+@router.post("/settings")
+async def settings(request: Request) -> Response:
+    posted = await _posted(request)
+    return await run_in_threadpool(_settings, request, posted)
+
+
+def _settings(request: Request, posted: Posted) -> Response:
+    session = _checked(request, posted)
+    reveal = posted.text("reveal_sensitive", 8) == "on"
+    _console(request).sessions.set_reveal(session.id, reveal)
+    shown = "shown unblurred" if reveal else "blurred until you reveal them"
+    return _redirect(request, session, f"{PREFIX}/queues", Flash("ok", f"Sensitive previews are {shown}."))
+
+
+# --- queues ------------------------------------------------------------------------------------------
+
+
+@router.get("/queues")
+def queues_page(request: Request) -> Response:
+    session = _signed_in(request)
+    desk, now = _desk(request), _now(request)
+    rows: list[QueueRow] = []
+    with _store(request).transaction() as db:
+        counts = case_store.open_counts(db)
+        for queue in desk.queues.visible_to(session.principal.role):
+            ranked = ranked_open_cases(db, queue.name, now) if counts.get(queue.name) else []
+            rows.append(QueueRow(queue, counts.get(queue.name, 0), ranked[0].priority if ranked else -1))
+    waiting = [r for r in rows if r.top >= 0]
+    first = max(waiting, key=lambda r: r.top) if waiting else None
+    return _page(request, session, "queues.html", {"rows": rows, "first": first})
+
+
+@router.get("/queues/{name}")
+def queue_page(request: Request, name: str) -> Response:
+    session = _signed_in(request)
+    desk, now = _desk(request), _now(request)
+    try:
+        found = reviewable_queue(desk.queues, name[:MAX_ID_LENGTH], session.principal.role)
+    except (UnknownQueueError, CaseForbiddenError) as exc:
+        raise _case_refusal(exc) from None
+    with _store(request).transaction() as db:
+        ranked = ranked_open_cases(db, found.name, now)
+    context = {"queue": found, "ranked": ranked[:QUEUE_ROWS], "total": len(ranked), "now": now}
+    return _page(request, session, "queue.html", context)
+
+
+@router.post("/queues/{name}/next")
+async def next_case(request: Request, name: str) -> Response:
+    posted = await _posted(request)
+    return await run_in_threadpool(_next_case, request, posted, name)
+
+
+def _next_case(request: Request, posted: Posted, name: str) -> Response:
+    session = _checked(request, posted)
+    return _claim_next_or_back(request, session, name[:MAX_ID_LENGTH], "")
+
+
+def _claim_next_or_back(request: Request, session: ConsoleSession, name: str, done: str) -> Response:
+    try:
+        claimed = claim_next(_desk(request), name, _reviewer(session))
+    except (UnknownQueueError, CaseForbiddenError) as exc:
+        raise _case_refusal(exc) from None
+    if claimed is None:
+        message = f"{done}No case in {name} is waiting for you.".strip()
+        return _redirect(request, session, f"{PREFIX}/queues/{name}", Flash("ok", message))
+    return _redirect(
+        request,
+        session,
+        f"{PREFIX}/cases/{claimed.id}",
+        Flash("ok", f"{done}You hold this case now.".strip()),
+    )
+
+
+# --- cases -------------------------------------------------------------------------------------------
+
+
+def _case_page(
+    request: Request, session: ConsoleSession, case_id: str, status: int = 200, error: str = ""
+) -> HTMLResponse:
+    desk, now = _desk(request), _now(request)
+    try:
+        file = read_case_file(desk, case_id[:MAX_ID_LENGTH], _reviewer(session))
+    except (CaseNotFoundError, CaseForbiddenError, UnknownQueueError) as exc:
+        raise _case_refusal(exc) from None
+    case = file.case
+    queue = desk.queues.queue(case.queue)
+    if queue.sensitive:
+        _console(request).exposure.record(session.principal.actor, case.id, now.date())
+    with _store(request).transaction() as db:
+        appeals = appeals_of_case(db, case.id)
+        in_force = policy_store.active_policies(db)
+        refs = file.reviewed.decision.policies if file.reviewed else ()
+        texts = {
+            str(ref): next(
+                (p.source for p in policy_store.policy_history(db, ref.id) if p.version == ref.version), ""
+            )
+            for ref in refs
+        }
+    signals = file.reviewed.signals if file.reviewed else ()
+    text = file.content.text if file.content else ""
+    mine = case.assignee == session.principal.actor and not _lapsed(case.lease_expires_at, now)
+    context = {
+        "file": file,
+        "case": case,
+        "ranked": rank(case, now),
+        "queue": queue,
+        "blurred": queue.sensitive and not session.reveal_sensitive,
+        "segments": highlight(text, signals),
+        "signals": signals,
+        "media_signals": file.content.media_signals if file.content else (),
+        "appeals": appeals,
+        "policies": [definition for definition, _ in in_force],
+        "policy_texts": texts,
+        "actions": list(zip(ACTION_KEYS, Action, strict=True)),
+        "mine": mine,
+        "held_by_other": case.leased_to_other(session.principal.actor, now),
+        "is_open": case.state is CaseState.OPEN,
+        "error": error,
+        "now": now,
+    }
+    return _page(request, session, "case.html", context, status)
+
+
+def _lapsed(until: datetime | None, now: datetime) -> bool:
+    return until is None or until <= now
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: str) -> Response:
+    return _case_page(request, _signed_in(request), case_id)
+
+
+def _act(request: Request, session: ConsoleSession, case_id: str, change: Callable[[], Response]) -> Response:
+    """Run a change on a case; a conflict or an invalid verdict shows the case again with the reason."""
+    try:
+        return change()
+    except (CaseConflictError, VerdictError) as exc:
+        status = 422 if isinstance(exc, VerdictError) else 409
+        return _case_page(request, session, case_id, status, str(exc))
+    except (CaseNotFoundError, CaseForbiddenError, UnknownQueueError) as exc:
+        raise _case_refusal(exc) from None
+
+
+@router.post("/cases/{case_id}/claim")
+async def claim(request: Request, case_id: str) -> Response:
+    posted = await _posted(request)
+    return await run_in_threadpool(_claim, request, posted, case_id[:MAX_ID_LENGTH])
+
+
+def _claim(request: Request, posted: Posted, case_id: str) -> Response:
+    session = _checked(request, posted)
+
+    def change() -> Response:
+        _desk(request).claim(case_id, _reviewer(session))
+        return _redirect(
+            request, session, f"{PREFIX}/cases/{case_id}", Flash("ok", "You hold this case now.")
+        )
+
+    return _act(request, session, case_id, change)
+
+
+@router.post("/cases/{case_id}/release")
+async def release(request: Request, case_id: str) -> Response:
+    posted = await _posted(request)
+    return await run_in_threadpool(_release, request, posted, case_id[:MAX_ID_LENGTH])
+
+
+def _release(request: Request, posted: Posted, case_id: str) -> Response:
+    session = _checked(request, posted)
+
+    def change() -> Response:
+        _desk(request).release(case_id, _reviewer(session))
+        return _redirect(
+            request, session, f"{PREFIX}/cases/{case_id}", Flash("ok", "The case is back in its queue.")
+        )
+
+    return _act(request, session, case_id, change)
+
+
+@router.post("/cases/{case_id}/note")
+async def note(request: Request, case_id: str) -> Response:
+    posted = await _posted(request)
+    return await run_in_threadpool(_note, request, posted, case_id[:MAX_ID_LENGTH])
+
+
+def _note(request: Request, posted: Posted, case_id: str) -> Response:
+    session = _checked(request, posted)
+    text = posted.text("text", MAX_NOTE_LENGTH).strip()
+    if not text:
+        return _case_page(request, session, case_id, 422, "A note needs some text.")
+
+    def change() -> Response:
+        _desk(request).note(case_id, _reviewer(session), text)
+        return _redirect(request, session, f"{PREFIX}/cases/{case_id}", Flash("ok", "Note added."))
+
+    return _act(request, session, case_id, change)
+
+
+@router.post("/cases/{case_id}/escalate")
+async def escalate(request: Request, case_id: str) -> Response:
+    posted = await _posted(request)
+    return await run_in_threadpool(_escalate, request, posted, case_id[:MAX_ID_LENGTH])
+
+
+def _escalate(request: Request, posted: Posted, case_id: str) -> Response:
+    session = _checked(request, posted)
+    text = posted.text("note", MAX_NOTE_LENGTH).strip()
+
+    def change() -> Response:
+        desk = _desk(request)
+        origin = desk.get(case_id, _reviewer(session)).queue
+        target = desk.escalate(case_id, _reviewer(session), text)
+        return _redirect(
+            request,
+            session,
+            f"{PREFIX}/queues/{origin}",
+            Flash("ok", f"Case {case_id} escalated to {target}."),
+        )
+
+    return _act(request, session, case_id, change)
+
+
+@router.post("/cases/{case_id}/decide")
+async def decide(request: Request, case_id: str) -> Response:
+    posted = await _posted(request)
+    return await run_in_threadpool(_decide, request, posted, case_id[:MAX_ID_LENGTH])
+
+
+def _decide(request: Request, posted: Posted, case_id: str) -> Response:
+    session = _checked(request, posted)
+    names = posted.texts("action", MAX_ID_LENGTH, len(Action))
+    known = {a.value: a for a in Action}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise Refusal(400, f"unknown action {unknown[0]!r}; the actions are {', '.join(known)}")
+    policy = posted.text("policy", MAX_ID_LENGTH).strip() or None
+    verdict = Verdict(
+        frozenset(known[n] for n in names), policy, posted.text("note", MAX_NOTE_LENGTH).strip()
+    )
+    and_next = posted.text("next", 8) == "1"
+
+    def change() -> Response:
+        desk = _desk(request)
+        queue_name = desk.get(case_id, _reviewer(session)).queue
+        _, decision = desk.decide(case_id, _reviewer(session), verdict)
+        done = f"Decided: {decision.outcome.replace('_', ' ')}."
+        if and_next:
+            return _claim_next_or_back(request, session, queue_name, done + " ")
+        return _redirect(request, session, f"{PREFIX}/cases/{case_id}", Flash("ok", done))
+
+    return _act(request, session, case_id, change)
+
+
+# --- static files ----------------------------------------------------------------------------------
+
+
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    """The console's own stylesheet and script (nothing is loaded from elsewhere)."""
+    if name not in _STATIC_FILES:
+        raise Refusal(404, "no such file")
+    return Response(
+        _STATIC_FILES[name], media_type=_STATIC_TYPES[name], headers={"Cache-Control": "no-cache"}
+    )
