@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from vigil.domain.cases import CaseReason, PriorityFacts
 from vigil.domain.decisions import Source
 from vigil.domain.taxonomy import Category
-from vigil.review.priority import SEVERITY, priority
+from vigil.review.priority import SEVERITY, priority, standing_priority
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -225,3 +225,16 @@ def test_sources_rank_in_the_documented_order_whatever_else_is_true(facts: Prior
         for source in (Source.VOLUNTARY, Source.NOTICE, Source.TRUSTED_FLAGGER, Source.AUTHORITY_ORDER)
     ]
     assert ranked == sorted(ranked)
+
+
+@given(
+    category=st.sampled_from([None, *Category]),
+    source=st.sampled_from(["voluntary", "notice", "trusted_flagger", "authority_order"]),
+    reason=st.sampled_from(list(CaseReason)),
+    reach=st.integers(min_value=0, max_value=10**12),
+)
+def test_the_stored_standing_priority_is_the_priority_of_a_case_without_a_deadline(
+    category: Category | None, source: str, reason: CaseReason, reach: int
+) -> None:
+    facts = PriorityFacts(category, source, reason, reach, None)
+    assert standing_priority(facts) == priority(facts, datetime(2026, 11, 23, tzinfo=UTC))

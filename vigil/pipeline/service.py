@@ -31,7 +31,7 @@ from vigil.domain.ids import new_id, utcnow
 from vigil.domain.signals import Signal
 from vigil.domain.taxonomy import Category
 from vigil.enforce.actions import enforcement_payload
-from vigil.policy.engine import PolicySet, compile_policy
+from vigil.policy.engine import CompiledPolicy, PolicySet, compile_policy
 from vigil.review.cases import create_case, open_or_join
 from vigil.review.quality import qa_sampled
 from vigil.review.queues import QueueConfig, load_queue_config
@@ -141,6 +141,12 @@ class Pipeline:
         self._snapshot = _Snapshot(pdq_quality_threshold, detectors)
         self.queues = queues or load_queue_config()
         self.qa_sample_rate = qa_sample_rate
+
+    def policies_in_force(self, session: Session) -> tuple[CompiledPolicy, ...]:
+        """The policies in force, from the compiled set this pipeline keeps (re-read from the store
+        only when a policy changed)."""
+        _, policies = self._snapshot.refresh(session)
+        return policies.policies
 
     def evaluate(
         self, contents: Sequence[Content], context: DecisionContext

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from vigil.domain.cases import CaseReason, RoutingFacts
 from vigil.domain.ids import new_id
 from vigil.domain.taxonomy import Category
-from vigil.review.cases import create_case
+from vigil.review.cases import create_case, restand
 from vigil.review.queues import QueueConfig
 from vigil.store import appeals as appeal_store
 from vigil.store import cases as case_store
@@ -80,6 +80,7 @@ class AppealDesk:
                 )
                 case.reason, case.decision_id, case.updated_at = CaseReason.APPEAL.value, decision_id, now
                 case.queue, case.assignee, case.lease_expires_at = self.queues.route(facts), None, None
+                restand(case)
                 case.excluded_actor = excluded
                 case_store.add_event(
                     session,

@@ -21,17 +21,18 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from vigil.domain.cases import CaseReason, CaseState, ReviewMode, RoutingFacts
+from vigil.domain.cases import CaseReason, CaseState, PriorityFacts, ReviewMode, RoutingFacts
 from vigil.domain.content import Content
 from vigil.domain.decisions import Action, AutomatedDecision, Decision, PolicyRef
 from vigil.domain.ids import new_id
 from vigil.domain.jurisdictions import GLOBAL
 from vigil.domain.roles import Role
 from vigil.domain.signals import Signal
+from vigil.domain.taxonomy import Category
+from vigil.review.priority import standing_priority
 from vigil.review.queues import QueueConfig
 from vigil.store import cases as case_store
 from vigil.store import content as content_store
-from vigil.store import policies as policy_store
 from vigil.store.appeals import close_appeals
 from vigil.store.audit import AuditLog
 from vigil.store.tables import Case
@@ -70,11 +71,24 @@ def open_or_join(
             case.reason = reason.value
         if content is not None:
             case.reach = max(case.reach, content.reach)
+        restand(case)
         case_store.add_event(
             session, case.id, now, actor, "joined", {"decision_id": decision_id, "replaces": previous}
         )
         return case.id
     return create_case(session, audit, queues, reason, decision_id, decision, content, signals, actor, now)
+
+
+def restand(case: Case) -> None:
+    """Keep the case's stored standing priority in step with what it is computed from."""
+    facts = PriorityFacts(
+        Category(case.category) if case.category else None,
+        case.source,
+        CaseReason(case.reason),
+        case.reach,
+        case.deadline,
+    )
+    case.standing = standing_priority(facts)
 
 
 def create_case(
@@ -112,6 +126,7 @@ def create_case(
         country=facts.country,
         reach=content.reach if content is not None else 0,
         deadline=None,
+        standing=0,
         decision_id=decision_id,
         assignee=None,
         lease_expires_at=None,
@@ -330,10 +345,10 @@ class CaseDesk:
             )
         if verdict.policy_id is None:
             raise VerdictError("a restriction needs the policy it rests on (policy_id)")
-        found = {d.id: (d, v) for d, v in policy_store.active_policies(session)}.get(verdict.policy_id)
+        found = {p.definition.id: p for p in self.pipeline.policies_in_force(session)}.get(verdict.policy_id)
         if found is None:
             raise VerdictError(f"no policy {verdict.policy_id!r} is in force")
-        definition, version = found
+        definition, version = found.definition, found.version
         scope = GLOBAL
         if Action.GEO_RESTRICT in verdict.actions:
             if definition.territorial_scope.is_global:

@@ -14,7 +14,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.domain.cases import PriorityFacts
 from vigil.domain.content import Content
 from vigil.domain.roles import Role
 from vigil.review.cases import CaseConflictError, CaseDesk, CaseForbiddenError, Reviewer
@@ -58,16 +57,34 @@ class CaseFile:
 
 def rank(case: CaseInfo, now: datetime) -> RankedCase:
     """``case`` with its priority and time left at ``now`` (timezone-aware)."""
-    facts = PriorityFacts(case.category, case.source, case.reason, case.reach, case.deadline)
-    left = (case.deadline - now).total_seconds() if case.deadline is not None else None
-    return RankedCase(case, priority(facts, now), left)
+    return RankedCase(case, priority(case.priority_facts, now), _seconds_left(case.deadline, now))
 
 
-def ranked_open_cases(session: Session, queue: str, now: datetime) -> list[RankedCase]:
-    """The open cases of ``queue``, highest priority first; the oldest first among equals."""
-    ranked = [rank(case, now) for case in case_store.open_cases(session, queue)]
-    ranked.sort(key=lambda r: (-r.priority, r.case.opened_at, r.case.id))
-    return ranked
+def _seconds_left(deadline: datetime | None, now: datetime) -> float | None:
+    return (deadline - now).total_seconds() if deadline is not None else None
+
+
+def ranked_open_cases(
+    session: Session,
+    queue: str,
+    now: datetime,
+    limit: int | None = None,
+    free_for: str | None = None,
+) -> list[RankedCase]:
+    """The first ``limit`` open cases of ``queue`` (all without one), highest priority first and the
+    oldest first among equals; ``free_for`` leaves out cases someone other than that actor holds.
+
+    Cases without a deadline come sorted from the database by their stored standing priority (it
+    does not move with time), so only the first ``limit`` of them are read; cases with a deadline,
+    whose priority rises as it nears, are all read and scored now. Only the cases returned are read
+    whole.
+    """
+    queued = case_store.queued_cases(session, queue, limit, (free_for, now) if free_for else None)
+    scored = [(priority(q.priority_facts, now) if q.deadline is not None else q.standing, q) for q in queued]
+    scored.sort(key=lambda item: (-item[0], item[1].opened_at, item[1].id))
+    top = scored if limit is None else scored[:limit]
+    cases = case_store.get_cases(session, [q.id for _, q in top])
+    return [RankedCase(cases[q.id], score, _seconds_left(q.deadline, now)) for score, q in top]
 
 
 def reviewable_queue(queues: QueueConfig, name: str, role: Role) -> Queue:
@@ -116,9 +133,8 @@ def claim_next(desk: CaseDesk, queue: str, reviewer: Reviewer) -> CaseInfo | Non
     reviewable_queue(desk.queues, queue, reviewer.role)
     now = desk.clock()
     with desk.store.transaction() as session:
-        ranked = ranked_open_cases(session, queue, now)
-    candidates = [r.case for r in ranked if not r.case.leased_to_other(reviewer.actor, now)]
-    for case in candidates[:MAX_CLAIM_ATTEMPTS]:
+        ranked = ranked_open_cases(session, queue, now, MAX_CLAIM_ATTEMPTS, free_for=reviewer.actor)
+    for case in (r.case for r in ranked):
         try:
             return desk.claim(case.id, reviewer)
         except (CaseConflictError, CaseForbiddenError):

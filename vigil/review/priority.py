@@ -102,6 +102,11 @@ def _deadline(deadline: datetime | None, now: datetime) -> float:
     return DEADLINE_MAX * DEADLINE_MIDPOINT_SECONDS / (DEADLINE_MIDPOINT_SECONDS + left)
 
 
+def _standing(facts: PriorityFacts) -> float:
+    severity = SEVERITY[facts.category] if facts.category is not None else 0
+    return severity + _reach(facts.reach) + _source(facts)
+
+
 def priority(facts: PriorityFacts, now: datetime) -> int:
     """The case's priority at ``now``, 0 to 1000, higher first (see the module docstring).
 
@@ -110,6 +115,10 @@ def priority(facts: PriorityFacts, now: datetime) -> int:
     """
     if now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
-    severity = SEVERITY[facts.category] if facts.category is not None else 0
-    total = severity + _reach(facts.reach) + _source(facts) + _deadline(facts.deadline, now)
-    return max(0, min(MAX_PRIORITY, round(total)))
+    return max(0, min(MAX_PRIORITY, round(_standing(facts) + _deadline(facts.deadline, now))))
+
+
+def standing_priority(facts: PriorityFacts) -> int:
+    """The priority of a case without a deadline, which does not move with time: what a queue can
+    store and sort by in the database. Equal to :func:`priority` whenever ``facts.deadline`` is None."""
+    return max(0, min(MAX_PRIORITY, round(_standing(facts))))

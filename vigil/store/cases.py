@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from vigil.domain.cases import CaseReason, CaseState
+from vigil.domain.cases import CaseReason, CaseState, PriorityFacts
 from vigil.domain.content import Subject, SubjectType
 from vigil.domain.taxonomy import Category
 from vigil.store.tables import Case, CaseEvent
@@ -37,6 +37,10 @@ class CaseInfo:
     updated_at: datetime
     closed_at: datetime | None
     closing_decision_id: str | None
+
+    @property
+    def priority_facts(self) -> PriorityFacts:
+        return PriorityFacts(self.category, self.source, self.reason, self.reach, self.deadline)
 
     def leased_to_other(self, actor: str, now: datetime) -> bool:
         """Whether someone else holds an unexpired lease on the case."""
@@ -112,10 +116,83 @@ def case_row(session: Session, case_id: str) -> Case | None:
     return session.get(Case, case_id)
 
 
-def open_cases(session: Session, queue: str) -> list[CaseInfo]:
-    """Every open case in ``queue`` (the caller orders them by priority, which moves with time)."""
-    rows = session.scalars(select(Case).where(Case.queue == queue, Case.state == CaseState.OPEN.value))
-    return [_info(r) for r in rows]
+@dataclass(frozen=True, slots=True)
+class QueuedCase:
+    """What ranking an open case needs, read as plain columns: a queue may hold tens of thousands."""
+
+    id: str
+    category: Category | None
+    source: str
+    reason: CaseReason
+    reach: int
+    deadline: datetime | None
+    opened_at: datetime
+    assignee: str | None
+    lease_expires_at: datetime | None
+    standing: int  # the priority without a deadline's part
+
+    @property
+    def priority_facts(self) -> PriorityFacts:
+        return PriorityFacts(self.category, self.source, self.reason, self.reach, self.deadline)
+
+
+def _queued(row: Any) -> QueuedCase:
+    case_id, category, source, reason, reach, deadline, opened_at, assignee, lease, standing = row
+    return QueuedCase(
+        case_id,
+        Category(category) if category else None,
+        source,
+        CaseReason(reason),
+        reach,
+        deadline,
+        opened_at,
+        assignee,
+        lease,
+        standing,
+    )
+
+
+_QUEUED_COLUMNS = (
+    Case.id,
+    Case.category,
+    Case.source,
+    Case.reason,
+    Case.reach,
+    Case.deadline,
+    Case.opened_at,
+    Case.assignee,
+    Case.lease_expires_at,
+    Case.standing,
+)
+
+
+def queued_cases(
+    session: Session, queue: str, limit: int | None = None, free_for: tuple[str, datetime] | None = None
+) -> list[QueuedCase]:
+    """A queue's open cases that rank can order: every case with a deadline (its priority moves with
+    time), and the first ``limit`` of the others in the order of their standing priority (which does
+    not), oldest first among equals. ``free_for=(actor, now)`` leaves out cases someone else holds.
+    """
+    where = [Case.queue == queue, Case.state == CaseState.OPEN.value]
+    if free_for is not None:
+        actor, now = free_for
+        where.append(or_(Case.assignee.is_(None), Case.assignee == actor, Case.lease_expires_at <= now))
+    timed = session.execute(select(*_QUEUED_COLUMNS).where(*where, Case.deadline.is_not(None)))
+    standing = (
+        select(*_QUEUED_COLUMNS)
+        .where(*where, Case.deadline.is_(None))
+        .order_by(Case.standing.desc(), Case.opened_at, Case.id)
+    )
+    if limit is not None:
+        standing = standing.limit(limit)
+    return [_queued(r) for r in timed] + [_queued(r) for r in session.execute(standing)]
+
+
+def get_cases(session: Session, case_ids: list[str]) -> dict[str, CaseInfo]:
+    """The cases with ``case_ids``, by id."""
+    if not case_ids:
+        return {}
+    return {r.id: _info(r) for r in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
 
 
 def open_counts(session: Session) -> dict[str, int]:
@@ -144,6 +221,15 @@ def take_lease(session: Session, case_id: str, actor: str, now: datetime, until:
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def case_events(session: Session, case_id: str) -> list[CaseEventInfo]:
-    rows = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))
-    return [CaseEventInfo(r.at, r.actor, r.kind, r.detail) for r in rows]
+MAX_EVENTS_SHOWN = 200
+
+
+def case_events(session: Session, case_id: str, limit: int = MAX_EVENTS_SHOWN) -> list[CaseEventInfo]:
+    """The case's latest ``limit`` events, oldest first (a case can gather thousands of notes)."""
+    rows = session.execute(
+        select(CaseEvent.at, CaseEvent.actor, CaseEvent.kind, CaseEvent.detail)
+        .where(CaseEvent.case_id == case_id)
+        .order_by(CaseEvent.id.desc())
+        .limit(limit)
+    ).all()
+    return [CaseEventInfo(at, actor, kind, detail) for at, actor, kind, detail in reversed(rows)]

@@ -183,7 +183,8 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_subject_state", "subject_type", "subject_id", "state"),
-        Index("ix_cases_queue_state", "queue", "state"),
+        # a queue's open cases by standing priority (the database sorts them; see review/casework.py)
+        Index("ix_cases_queue_standing", "queue", "state", "standing"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -199,6 +200,8 @@ class Case(Base):
     country: Mapped[str] = mapped_column(String(2), default="")
     reach: Mapped[int] = mapped_column(BigInteger, default=0)
     deadline: Mapped[datetime | None]
+    # the priority without the deadline's part (review/priority.py), kept so queues sort in the database
+    standing: Mapped[int] = mapped_column(Integer, default=0)
     decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.id"))  # the decision under review
     assignee: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[datetime | None]

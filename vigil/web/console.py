@@ -364,7 +364,7 @@ def queues_page(request: Request) -> Response:
     with _store(request).transaction() as db:
         counts = case_store.open_counts(db)
         for queue in desk.queues.visible_to(session.principal.role):
-            ranked = ranked_open_cases(db, queue.name, now) if counts.get(queue.name) else []
+            ranked = ranked_open_cases(db, queue.name, now, limit=1) if counts.get(queue.name) else []
             rows.append(QueueRow(queue, counts.get(queue.name, 0), ranked[0].priority if ranked else -1))
     waiting = [r for r in rows if r.top >= 0]
     first = max(waiting, key=lambda r: r.top) if waiting else None
@@ -380,8 +380,9 @@ def queue_page(request: Request, name: str) -> Response:
     except (UnknownQueueError, CaseForbiddenError) as exc:
         raise _case_refusal(exc) from None
     with _store(request).transaction() as db:
-        ranked = ranked_open_cases(db, found.name, now)
-    context = {"queue": found, "ranked": ranked[:QUEUE_ROWS], "total": len(ranked), "now": now}
+        ranked = ranked_open_cases(db, found.name, now, limit=QUEUE_ROWS)
+        total = case_store.open_counts(db).get(found.name, 0)
+    context = {"queue": found, "ranked": ranked, "total": total, "now": now}
     return _page(request, session, "queue.html", context)
 
 
@@ -429,7 +430,7 @@ def _case_page(
         _console(request).exposure.record(session.principal.actor, case.id, now.date())
     with _store(request).transaction() as db:
         appeals = appeals_of_case(db, case.id)
-        in_force = policy_store.active_policies(db)
+        in_force = desk.pipeline.policies_in_force(db)
         refs = file.reviewed.decision.policies if file.reviewed else ()
         texts = {
             str(ref): next(
@@ -450,7 +451,7 @@ def _case_page(
         "signals": signals,
         "media_signals": file.content.media_signals if file.content else (),
         "appeals": appeals,
-        "policies": [definition for definition, _ in in_force],
+        "policies": [policy.definition for policy in in_force],
         "policy_texts": texts,
         "actions": list(zip(ACTION_KEYS, Action, strict=True)),
         "mine": mine,

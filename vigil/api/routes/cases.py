@@ -212,8 +212,8 @@ def list_cases(
     except CaseForbiddenError as exc:
         raise _refused(exc) from None
     with store.transaction() as session:
-        ranked = ranked_open_cases(session, queue, utcnow())
-    return [_out(r) for r in ranked[:limit]]
+        ranked = ranked_open_cases(session, queue, utcnow(), limit)
+    return [_out(r) for r in ranked]
 
 
 @router.get(

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("country", sa.String(2), nullable=False),
         sa.Column("reach", sa.BigInteger(), nullable=False),
         sa.Column("deadline", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("standing", sa.Integer(), nullable=False),
         sa.Column("decision_id", sa.String(32), nullable=False),
         sa.Column("assignee", sa.String(100), nullable=True),
         sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
@@ -53,7 +54,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index("ix_cases_subject_state", ["subject_type", "subject_id", "state"], unique=False)
-        batch_op.create_index("ix_cases_queue_state", ["queue", "state"], unique=False)
+        batch_op.create_index("ix_cases_queue_standing", ["queue", "state", "standing"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_content_id"), ["content_id"], unique=False)
     op.create_table(
         "case_events",
