@@ -34,6 +34,8 @@ from vigil.domain.taxonomy import Category
 from vigil.pipeline.admin import Admin
 from vigil.pipeline.service import Pipeline
 from vigil.policy.loader import DEFAULT_PACK, PolicyValidationError, load_policy_paths
+from vigil.review.queues import QueueConfigError
+from vigil.review.strikes import StrikeRulesError
 from vigil.scan import batched, expand, hash_file, hash_files, scan_results
 from vigil.store import audit as audit_store
 from vigil.store import banks as bank_store
@@ -142,8 +144,12 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     store = _store()
+    try:
+        application = create_app(settings, store)
+    except (QueueConfigError, StrikeRulesError) as exc:
+        _fail(str(exc))
     out.print(f"Vigil {__version__} listening on http://{host}:{port} (OpenAPI at /openapi.json)")
-    uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
 @app.command("hash")

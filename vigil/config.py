@@ -30,6 +30,13 @@ class Settings(BaseSettings):
         description="rescore ambiguous texts with the sentence-embedding stage, when the ml extra is installed",
     )
 
+    queues_file: str | None = Field(
+        default=None, description="review queues and routing rules (YAML); default: vigil/review/queues.yaml"
+    )
+    strike_rules_file: str | None = Field(
+        default=None,
+        description="strike window and thresholds (YAML); default: the default policy pack's strikes.yaml",
+    )
     qa_sample_rate: float = Field(
         default=0.01,
         ge=0.0,

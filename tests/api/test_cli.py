@@ -150,3 +150,17 @@ def test_audit_verify_names_the_first_broken_link(capsys: pytest.CaptureFixture[
     code, _, err = run(capsys, "audit", "verify")
     assert code == 1
     assert err == "audit chain broken at event 3: content does not match its hash\n"
+
+
+def test_serve_refuses_a_broken_queue_or_strike_file_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, database: Path
+) -> None:
+    run(capsys, "init")
+    rules = database.parent / "strikes.yaml"
+    rules.write_text("window_days: 0\nsuspend_account_at: 10\nban_channel_at: 20\n")
+    monkeypatch.setenv("VIGIL_STRIKE_RULES_FILE", str(rules))
+
+    code, _, err = run(capsys, "serve")
+
+    assert code == 2
+    assert err == f"vigil: {rules}: window_days must be a whole number from 1 to 3650\n"

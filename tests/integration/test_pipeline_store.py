@@ -15,7 +15,7 @@ from datetime import datetime
 import pytest
 
 from vigil.domain.content import Audience, Content, ContentKind, MediaHashes
-from vigil.domain.decisions import Action, DecisionContext, PolicyRef
+from vigil.domain.decisions import Action, AutomatedDecision, Decision, DecisionContext, PolicyRef
 from vigil.domain.enforcement import ENFORCEMENT_EVENT, DeliveryState
 from vigil.domain.hashes import HashType, ListedHash
 from vigil.domain.signals import Signal, SignalKind
@@ -370,3 +370,41 @@ def test_restrictions_held_for_review_before_acting_are_not_sent_to_the_platform
         "review_before",
         "general",
     )
+
+
+def test_strikes_suspend_a_repeat_infringer_and_a_lifted_removal_counts_nothing(
+    store: Store, now: datetime
+) -> None:
+    admin = Admin(store, clock=lambda: now)
+    admin.apply_policies(load_policy_paths([DEFAULT_PACK]), "test")
+    admin.create_bank("kits", Category.FRAUD, "internal", 31, "test")
+    kits = [hashlib.md5(f"kit {i}".encode()).hexdigest() for i in range(5)]
+    admin.add_hashes("kits", [ListedHash(HashType.MD5, k) for k in kits], "test")
+    pipeline = Pipeline(store, clock=lambda: now)
+
+    def scam(content_id: str, kit: str) -> Content:
+        return replace(post(content_id, now, media(kit)), author_id="scammer", channel_id="deals")
+
+    first = pipeline.submit([scam(f"s{i}", kits[i]) for i in range(3)], DecisionContext(), ACTOR)
+    # fraud-scam counts 3 strikes: 9 so far, under the 10 that suspend
+    assert [o.decision.strikes for o in first] == [3, 3, 3]
+    assert all(Action.SUSPEND_ACCOUNT not in o.decision.actions for o in first)
+    lifted = replace(
+        Decision.no_action(first[0].decision.subject, first[0].decision.source, True),
+        automated_decision=AutomatedDecision.NOT_AUTOMATED,
+    )
+    with store.transaction() as session:
+        pipeline.record_reviewed(session, scam("s0", kits[0]), lifted, first[0].signals, "key:reviewer", now)
+
+    [fourth] = pipeline.submit([scam("s3", kits[3])], DecisionContext(), ACTOR)  # 6 + 3 = 9
+    with store.transaction() as session:
+        # a reviewer confirming s1's removal replaces its strikes (still 9), it does not add to them
+        _, confirmed = pipeline.record_reviewed(
+            session, scam("s1", kits[1]), first[1].decision, first[1].signals, "key:reviewer", now
+        )
+    assert (confirmed.strikes, Action.SUSPEND_ACCOUNT in confirmed.actions) == (3, False)
+    [fifth] = pipeline.submit([scam("s4", kits[4])], DecisionContext(), ACTOR)  # 12
+
+    assert Action.SUSPEND_ACCOUNT not in fourth.decision.actions
+    assert Action.SUSPEND_ACCOUNT in fifth.decision.actions
+    assert Action.BAN_CHANNEL not in fifth.decision.actions  # the channel is at 12 of 20

@@ -368,6 +368,30 @@ def test_review_before_holds_only_what_no_other_matched_policy_asks_for_now() ->
     assert milder_now.review is ReviewMode.BEFORE
 
 
+def test_a_decision_counts_the_strikes_of_the_restrictions_it_puts_in_force() -> None:
+    def striking(
+        policy_id: str, weight: int, *actions: Action, review: ReviewMode | None = None
+    ) -> CompiledPolicy:
+        text = "\n".join(
+            [
+                f"id: {policy_id}",
+                'when: "true"',
+                "category: fraud",
+                "ground: {type: incompatible_content, reference: T, explanation: E}",
+                f"actions: [{', '.join(a.value for a in actions)}]",
+                f"strikes: {weight}",
+                *([f"review: {review.value}"] if review else []),
+            ]
+        )
+        (definition,) = parse_policies(text + "\n")
+        return compile_policy(definition, 1)
+
+    assert decide([striking("a", 3, Action.REMOVE), striking("b", 1, Action.DEMOTE)]).strikes == 3
+    # a held restriction counts once a reviewer confirms it; Vigil's own duties never count
+    assert decide([striking("held", 3, Action.REMOVE, review=ReviewMode.BEFORE)]).strikes == 0
+    assert decide([striking("duty", 3, Action.PRESERVE_EVIDENCE)]).strikes == 0
+
+
 def test_policy_asking_only_for_review_sends_the_item_to_review_without_acting() -> None:
     unsure = policy("unsure", category=Category.HATE_SPEECH, review=ReviewMode.BEFORE)
 

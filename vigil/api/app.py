@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,6 +33,8 @@ from vigil.pipeline.retro import RetroMatcher
 from vigil.pipeline.service import Pipeline
 from vigil.review.appeals import AppealDesk
 from vigil.review.cases import CaseDesk
+from vigil.review.queues import load_queue_config
+from vigil.review.strikes import load_strike_rules
 from vigil.store.db import Store
 from vigil.web.console import mount_console
 
@@ -119,6 +122,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         pdq_quality_threshold=settings.pdq_quality_threshold,
         detectors=content_detectors(settings),
         qa_sample_rate=settings.qa_sample_rate,
+        queues=load_queue_config(Path(settings.queues_file)) if settings.queues_file else None,
+        strike_rules=load_strike_rules(Path(settings.strike_rules_file))
+        if settings.strike_rules_file
+        else None,
     )
 
     @asynccontextmanager

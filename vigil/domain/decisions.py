@@ -126,6 +126,7 @@ class PolicyOutcome:
     actions: frozenset[Action]
     territorial_scope: TerritorialScope
     review: ReviewMode | None
+    strikes: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -136,6 +137,7 @@ class PolicyOutcome:
             "actions": sorted(a.value for a in self.actions),
             "territorial_scope": self.territorial_scope.to_json(),
             "review": self.review.value if self.review else None,
+            "strikes": self.strikes,
         }
 
 
@@ -166,6 +168,8 @@ class Decision:
     policies: tuple[PolicyRef, ...]
     shadow: tuple[PolicyOutcome, ...] = field(default_factory=tuple)
     held_actions: frozenset[Action] = frozenset()
+    # what this decision counts against the author and channel (repeat infringers, DSA Art. 23)
+    strikes: int = 0
 
     @property
     def review_needed(self) -> bool:
@@ -226,6 +230,7 @@ def decision_to_json(decision: Decision) -> dict[str, Any]:
         "review_needed": decision.review_needed,
         "review": decision.review.value if decision.review else None,
         "held_actions": sorted(a.value for a in decision.held_actions),
+        "strikes": decision.strikes,
         "source": decision.source.value,
         "policies": [str(p) for p in decision.policies],
         "shadow": [o.to_json() for o in decision.shadow],
@@ -258,6 +263,7 @@ def decision_from_json(data: dict[str, Any]) -> Decision:
         automated_decision=AutomatedDecision(data["automated_decision"]),
         review=_review_mode(data.get("review", data["review_needed"])),
         held_actions=frozenset(Action(a) for a in data.get("held_actions", ())),
+        strikes=int(data.get("strikes", 0)),
         source=Source(data["source"]),
         policies=tuple(_policy_ref(p) for p in data["policies"]),
         shadow=tuple(
@@ -269,6 +275,7 @@ def decision_from_json(data: dict[str, Any]) -> Decision:
                 actions=frozenset(Action(a) for a in o["actions"]),
                 territorial_scope=TerritorialScope.from_json(o["territorial_scope"]),
                 review=_review_mode(o["review"]),
+                strikes=int(o.get("strikes", 0)),
             )
             for o in data["shadow"]
         ),

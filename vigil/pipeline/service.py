@@ -35,6 +35,7 @@ from vigil.policy.engine import CompiledPolicy, PolicySet, compile_policy
 from vigil.review.cases import create_case, open_or_join
 from vigil.review.quality import qa_sampled
 from vigil.review.queues import QueueConfig, load_queue_config
+from vigil.review.strikes import StrikeRules, load_strike_rules, with_strikes
 from vigil.store import banks as bank_store
 from vigil.store import cases as case_store
 from vigil.store import content as content_store
@@ -133,6 +134,7 @@ class Pipeline:
         detectors: Sequence[Detector] = (),
         queues: QueueConfig | None = None,
         qa_sample_rate: float = 0.0,
+        strike_rules: StrikeRules | None = None,
     ) -> None:
         """``detectors`` are those that need nothing from the store (the text classifier); the bank
         detectors are built here, from the store, and rebuilt when the banks change."""
@@ -141,6 +143,7 @@ class Pipeline:
         self._snapshot = _Snapshot(pdq_quality_threshold, detectors)
         self.queues = queues or load_queue_config()
         self.qa_sample_rate = qa_sample_rate
+        self.strike_rules = strike_rules or load_strike_rules()
 
     def policies_in_force(self, session: Session) -> tuple[CompiledPolicy, ...]:
         """The policies in force, from the compiled set this pipeline keeps (re-read from the store
@@ -204,12 +207,16 @@ class Pipeline:
             outcomes: dict[str, Outcome] = {
                 cid: Outcome(cid, s.id, s.decision, s.signals, duplicate=True) for cid, s in stored.items()
             }
-            fresh: list[content_store.NewDecision] = []
+            decided: list[tuple[Content, Decision, list[Signal]]] = []
+            seen = set(outcomes)
             for content in items:
-                if content.id in outcomes:
+                if content.id in seen:  # known already, or the same id twice in one request
                     continue
+                seen.add(content.id)
                 signals = detectors.detect(content)
-                decision = policies.decide(content, signals, context)
+                decided.append((content, policies.decide(content, signals, context), signals))
+            fresh: list[content_store.NewDecision] = []
+            for content, decision, signals in self._with_strikes(session, decided, now):
                 new = content_store.NewDecision(new_id("dec"), content, decision, signals)
                 fresh.append(new)
                 outcomes[content.id] = Outcome(content.id, new.id, decision, tuple(signals), duplicate=False)
@@ -266,6 +273,34 @@ class Pipeline:
                 also(session)
         return outcomes
 
+    def _with_strikes(
+        self, session: Session, decided: list[tuple[Content, Decision, list[Signal]]], now: datetime
+    ) -> list[tuple[Content, Decision, list[Signal]]]:
+        """The decisions with the account suspensions and channel bans their strikes bring about,
+        counting each item's strikes, in order, on top of those in force (review/strikes.py)."""
+        striking = [content for content, decision, _ in decided if decision.strikes > 0]
+        if not striking:
+            return decided
+        rules = self.strike_rules
+        by_author, by_channel = content_store.strike_totals(
+            session,
+            sorted({c.author_id for c in striking}),
+            sorted({c.channel_id for c in striking if c.channel_id}),
+            now - rules.window,
+            leave_out={content.id for content, _, _ in decided},
+        )
+        result: list[tuple[Content, Decision, list[Signal]]] = []
+        for content, decision, signals in decided:
+            if decision.strikes > 0:
+                by_author[content.author_id] += decision.strikes
+                channel_total = None
+                if content.channel_id:
+                    by_channel[content.channel_id] += decision.strikes
+                    channel_total = by_channel[content.channel_id]
+                decision = with_strikes(decision, by_author[content.author_id], channel_total, rules)
+            result.append((content, decision, signals))
+        return result
+
     def record_reviewed(
         self,
         session: Session,
@@ -274,14 +309,16 @@ class Pipeline:
         signals: Sequence[Signal],
         actor: str,
         now: datetime,
-    ) -> str:
+    ) -> tuple[str, Decision]:
         """Record a person's decision on ``content`` in the caller's transaction; enforce and audit
-        it like any other. Returns the new decision's id."""
+        it like any other. Returns the new decision's id and the decision as recorded (with what its
+        strikes brought about)."""
         previous = content_store.current_decisions(session, [content.id]).get(content.id)
+        [(_, decision, _)] = self._with_strikes(session, [(content, decision, list(signals))], now)
         new = content_store.NewDecision(new_id("dec"), content, decision, signals)
         content_store.record_decisions(session, [new], now)
         self._act(session, AuditLog(session), new, actor, now, previous)
-        return new.id
+        return new.id, decision
 
     def _act(
         self,

@@ -73,6 +73,7 @@ class CompiledPolicy:
             actions=d.actions,
             territorial_scope=d.territorial_scope,
             review=d.review,
+            strikes=d.strikes,
         )
 
 
@@ -179,4 +180,13 @@ class PolicySet:
             source=context.source,
             policies=tuple(sorted((o.policy for o in enforced), key=str)),
             shadow=tuple(shadow),
+            # a strike counts once a restriction is in force: held ones wait for the reviewer
+            strikes=max(
+                (
+                    o.strikes
+                    for o in enforced
+                    if o.review is not ReviewMode.BEFORE and o.actions & PLATFORM_ACTIONS
+                ),
+                default=0,
+            ),
         )

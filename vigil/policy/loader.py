@@ -70,6 +70,10 @@ class _GroundDocument(BaseModel):
     explanation: str = Field(min_length=1, max_length=2000)
 
 
+# a pack's strike rules (vigil/review/strikes.py) sit beside its policies but are not a policy
+STRIKE_RULES_STEM = "strikes"
+
+
 class PolicyDocument(BaseModel):
     """The schema of one policy document (see ``docs/policies.md``)."""
 
@@ -84,6 +88,7 @@ class PolicyDocument(BaseModel):
     actions: list[Action] = Field(default_factory=list, max_length=len(Action))
     territorial_scope: Literal["global"] | list[str] = "global"
     review: ReviewMode | None = None
+    strikes: int = Field(default=0, ge=0, le=100)
 
     @field_validator("id")
     @classmethod
@@ -109,7 +114,8 @@ class PolicyDefinition:
     actions: frozenset[Action]
     territorial_scope: TerritorialScope
     review: ReviewMode | None
-    source: str  # the YAML document as written, kept verbatim with every version
+    source: str  # the YAML document as written
+    strikes: int = 0  # what a restriction under this policy counts against its author and channel, kept verbatim with every version
 
     @property
     def digest(self) -> str:
@@ -300,6 +306,7 @@ def _definition(doc: PolicyDocument, source: str) -> PolicyDefinition:
         territorial_scope=scope,
         review=doc.review,
         source=source,
+        strikes=doc.strikes,
     )
 
 
@@ -403,7 +410,11 @@ def load_policy_paths(paths: Sequence[Path]) -> list[PolicyDefinition]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in {".yaml", ".yml"}))
+            files.extend(
+                sorted(
+                    p for p in path.iterdir() if p.suffix in {".yaml", ".yml"} and p.stem != STRIKE_RULES_STEM
+                )
+            )
         else:
             files.append(path)
     problems: list[PolicyProblem] = []

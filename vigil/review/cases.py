@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from vigil.domain.cases import CaseReason, CaseState, PriorityFacts, ReviewMode, RoutingFacts
 from vigil.domain.content import Content
-from vigil.domain.decisions import Action, AutomatedDecision, Decision, PolicyRef
+from vigil.domain.decisions import PLATFORM_ACTIONS, Action, AutomatedDecision, Decision, PolicyRef
 from vigil.domain.ids import new_id
 from vigil.domain.jurisdictions import GLOBAL
 from vigil.domain.roles import Role
@@ -303,7 +303,7 @@ class CaseDesk:
                 raise CaseConflictError(f"case {case_id} has no content decision to review")
             [content] = content_store.load_contents(session, [row.content_id])
             decision = self._decision(session, reviewed.decision, verdict)
-            decision_id = self.pipeline.record_reviewed(
+            decision_id, decision = self.pipeline.record_reviewed(
                 session, content, decision, reviewed.signals, reviewer.actor, now
             )
             row.state, row.closed_at, row.closing_decision_id, row.updated_at = (
@@ -368,4 +368,5 @@ class CaseDesk:
             review=None,
             source=reviewed.source,
             policies=(PolicyRef(definition.id, version),),
+            strikes=definition.strikes if verdict.actions & PLATFORM_ACTIONS else 0,
         )

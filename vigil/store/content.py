@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from vigil.domain.content import Audience, Content, ContentKind, MediaHashes
@@ -180,6 +180,7 @@ def record_decisions(session: Session, new: Sequence[NewDecision], now: datetime
                 "outcome": n.decision.outcome,
                 "category": n.decision.category.value if n.decision.category else None,
                 "source": n.decision.source.value,
+                "strikes": n.decision.strikes,
                 "decision": decision_to_json(n.decision),
                 "signals": [s.to_activation() for s in n.signals],
                 "created_at": now,
@@ -187,3 +188,40 @@ def record_decisions(session: Session, new: Sequence[NewDecision], now: datetime
             for n in new
         ],
     )
+
+
+def strike_totals(
+    session: Session,
+    authors: Sequence[str],
+    channels: Sequence[str],
+    since: datetime,
+    leave_out: Collection[str] = (),
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Strikes in force per author and per channel: for each of their items decided since ``since``,
+    the strikes of its latest decision (a lifted restriction counts nothing). Items in ``leave_out``
+    (those being decided again now) are not counted: their new decision replaces the old."""
+    by_author: dict[str, int] = dict.fromkeys(authors, 0)
+    by_channel: dict[str, int] = dict.fromkeys(channels, 0)
+    if not authors and not channels:
+        return by_author, by_channel
+    rows = session.execute(
+        select(
+            ContentItem.author_id, ContentItem.channel_id, DecisionRecord.content_id, DecisionRecord.strikes
+        )
+        .join(ContentItem, ContentItem.id == DecisionRecord.content_id)
+        .where(
+            DecisionRecord.created_at >= since,
+            or_(ContentItem.author_id.in_(list(authors)), ContentItem.channel_id.in_(list(channels))),
+        )
+        .order_by(DecisionRecord.created_at, DecisionRecord.id)
+    )
+    latest: dict[str, tuple[str, str | None, int]] = {}
+    for author, channel, content_id, strikes in rows:
+        if content_id is not None and content_id not in leave_out:
+            latest[content_id] = (author, channel, strikes)  # later rows replace earlier ones
+    for author, channel, strikes in latest.values():
+        if author in by_author:
+            by_author[author] += strikes
+        if channel is not None and channel in by_channel:
+            by_channel[channel] += strikes
+    return by_author, by_channel

@@ -172,6 +172,7 @@ class DecisionRecord(Base):
     outcome: Mapped[str] = mapped_column(String(32), index=True)
     category: Mapped[str | None] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(32))
+    strikes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     decision: Mapped[dict[str, Any]]
     signals: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(index=True)
