@@ -62,6 +62,7 @@ def test_the_record_counts_items_restricted_now_and_lists_the_latest_decisions(
 
     assert history.author is not None
     assert history.channel is not None
+    assert history.author.strikes == 5  # p1's removal (terrorism-known-media); p2's was lifted
     assert (history.author.id, history.author.items_decided, history.author.items_restricted) == (
         "alice",
         3,

@@ -42,6 +42,7 @@ class Record:
     id: str
     items_decided: int
     items_restricted: int  # items whose decision in force restricts them
+    strikes: int  # the strikes of those decisions in force (review/strikes.py; not limited to a window)
     latest: tuple[PastDecision, ...]
 
 
@@ -61,6 +62,7 @@ def _record(
             DecisionRecord.created_at,
             DecisionRecord.outcome,
             DecisionRecord.category,
+            DecisionRecord.strikes,
             DecisionRecord.decision,
         )
         .join(ContentItem, ContentItem.id == DecisionRecord.content_id)
@@ -68,15 +70,16 @@ def _record(
         .order_by(DecisionRecord.created_at.desc(), DecisionRecord.id.desc())
         .limit(MAX_SCANNED)
     ).all()
-    in_force: dict[str, str] = {}
+    in_force: dict[str, tuple[str, int]] = {}
     latest: list[PastDecision] = []
-    for decision_id, content_id, created_at, outcome, category, data in rows:
-        in_force.setdefault(content_id, outcome)  # newest first: the first seen is in force
+    for decision_id, content_id, created_at, outcome, category, strikes, data in rows:
+        in_force.setdefault(content_id, (outcome, strikes))  # newest first: the first seen is in force
         if len(latest) < limit:
             person = decision_from_json(data).automated_decision is AutomatedDecision.NOT_AUTOMATED
             latest.append(PastDecision(decision_id, content_id, created_at, outcome, category, person))
-    restricted = sum(1 for outcome in in_force.values() if outcome in _RESTRICTING_OUTCOMES)
-    return Record(value, len(in_force), restricted, tuple(latest))
+    restricted = sum(1 for outcome, _ in in_force.values() if outcome in _RESTRICTING_OUTCOMES)
+    strikes = sum(count for _, count in in_force.values())
+    return Record(value, len(in_force), restricted, strikes, tuple(latest))
 
 
 def subject_history(session: Session, content_id: str, limit: int = 20) -> History:

@@ -99,6 +99,7 @@ class RecordOut(BaseModel):
     id: str
     items_decided: int
     items_restricted: int = Field(description="items restricted now, each by its decision in force")
+    strikes: int = Field(description="the strikes of the decisions in force on those items")
     latest: list[PastDecisionOut]
 
 
@@ -245,6 +246,7 @@ def _record(record: Record | None) -> RecordOut | None:
         id=record.id,
         items_decided=record.items_decided,
         items_restricted=record.items_restricted,
+        strikes=record.strikes,
         latest=[
             PastDecisionOut(
                 decision_id=d.decision_id,
