@@ -483,10 +483,17 @@ def _act(request: Request, session: ConsoleSession, case_id: str, change: Callab
         raise _case_refusal(exc) from None
 
 
+async def _on_case(
+    request: Request, case_id: str, handler: Callable[[Request, Posted, str], Response]
+) -> Response:
+    """Read a case form's fields, then run ``handler`` off the event loop (it uses the store)."""
+    posted = await _posted(request)
+    return await run_in_threadpool(handler, request, posted, case_id[:MAX_ID_LENGTH])
+
+
 @router.post("/cases/{case_id}/claim")
 async def claim(request: Request, case_id: str) -> Response:
-    posted = await _posted(request)
-    return await run_in_threadpool(_claim, request, posted, case_id[:MAX_ID_LENGTH])
+    return await _on_case(request, case_id, _claim)
 
 
 def _claim(request: Request, posted: Posted, case_id: str) -> Response:
@@ -503,8 +510,7 @@ def _claim(request: Request, posted: Posted, case_id: str) -> Response:
 
 @router.post("/cases/{case_id}/release")
 async def release(request: Request, case_id: str) -> Response:
-    posted = await _posted(request)
-    return await run_in_threadpool(_release, request, posted, case_id[:MAX_ID_LENGTH])
+    return await _on_case(request, case_id, _release)
 
 
 def _release(request: Request, posted: Posted, case_id: str) -> Response:
@@ -521,8 +527,7 @@ def _release(request: Request, posted: Posted, case_id: str) -> Response:
 
 @router.post("/cases/{case_id}/note")
 async def note(request: Request, case_id: str) -> Response:
-    posted = await _posted(request)
-    return await run_in_threadpool(_note, request, posted, case_id[:MAX_ID_LENGTH])
+    return await _on_case(request, case_id, _note)
 
 
 def _note(request: Request, posted: Posted, case_id: str) -> Response:
@@ -540,8 +545,7 @@ def _note(request: Request, posted: Posted, case_id: str) -> Response:
 
 @router.post("/cases/{case_id}/escalate")
 async def escalate(request: Request, case_id: str) -> Response:
-    posted = await _posted(request)
-    return await run_in_threadpool(_escalate, request, posted, case_id[:MAX_ID_LENGTH])
+    return await _on_case(request, case_id, _escalate)
 
 
 def _escalate(request: Request, posted: Posted, case_id: str) -> Response:
@@ -564,8 +568,7 @@ def _escalate(request: Request, posted: Posted, case_id: str) -> Response:
 
 @router.post("/cases/{case_id}/decide")
 async def decide(request: Request, case_id: str) -> Response:
-    posted = await _posted(request)
-    return await run_in_threadpool(_decide, request, posted, case_id[:MAX_ID_LENGTH])
+    return await _on_case(request, case_id, _decide)
 
 
 def _decide(request: Request, posted: Posted, case_id: str) -> Response:
