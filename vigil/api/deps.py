@@ -1,4 +1,4 @@
-"""Shared dependencies: the application's store, pipeline and admin service."""
+"""Shared dependencies: the application's store, pipeline, admin service and review desks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from fastapi import Request
 from vigil.config import Settings
 from vigil.pipeline.admin import Admin
 from vigil.pipeline.service import Pipeline
+from vigil.review.appeals import AppealDesk
+from vigil.review.cases import CaseDesk
 from vigil.store.db import Store
 
 
@@ -28,3 +30,13 @@ def get_admin(request: Request) -> Admin:
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+def get_desk(request: Request) -> CaseDesk:
+    desk: CaseDesk = request.app.state.desk
+    return desk
+
+
+def get_appeals(request: Request) -> AppealDesk:
+    desk: AppealDesk = request.app.state.appeals
+    return desk

@@ -27,11 +27,11 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vigil.api.auth import Principal
+from vigil.api.deps import get_desk, get_store
 from vigil.domain.cases import CaseState
 from vigil.domain.decisions import Action
 from vigil.review.cases import (
     CaseConflictError,
-    CaseDesk,
     CaseForbiddenError,
     CaseNotFoundError,
     Reviewer,
@@ -50,7 +50,6 @@ from vigil.review.queues import REVIEWING_ROLES, Queue, UnknownQueueError
 from vigil.store import cases as case_store
 from vigil.store import keys as key_store
 from vigil.store import policies as policy_store
-from vigil.store.db import Store
 from vigil.web.exposure import SOFT_DAILY_LIMIT, ExposureCounter
 from vigil.web.render import highlight, render
 from vigil.web.security import PREFIX, SecurityHeaders, tokens_match
@@ -149,18 +148,8 @@ def _console(request: Request) -> Console:
     return console
 
 
-def _desk(request: Request) -> CaseDesk:
-    desk: CaseDesk = request.app.state.desk
-    return desk
-
-
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
 def _now(request: Request) -> datetime:
-    return _desk(request).clock()
+    return get_desk(request).clock()
 
 
 def _secure(request: Request) -> bool:
@@ -173,7 +162,7 @@ def _signed_in(request: Request) -> ConsoleSession:
     session = console.sessions.get(request.cookies.get(SESSION_COOKIE, ""), _now(request))
     if session is None:
         raise SignInRequired
-    with _store(request).transaction() as db:
+    with get_store(request).transaction() as db:
         key = key_store.get_key(db, session.principal.key_id)
     if key is None or not key.active or key.role is not session.principal.role:
         console.sessions.end(session.id)
@@ -299,7 +288,7 @@ def _login(request: Request, posted: Posted) -> Response:
     if not tokens_match(request.cookies.get(LOGIN_COOKIE, ""), posted.text("csrf", 256)):
         raise Refusal(403, "The sign-in form is missing its security token (CSRF). Reload it and try again.")
     token = posted.text("api_key", MAX_KEY_LENGTH).strip()
-    with _store(request).transaction() as db:
+    with get_store(request).transaction() as db:
         key = key_store.authenticate(db, token) if token else None
     if key is None:
         return _login_page(request, 401, "That API key is unknown or revoked.")
@@ -359,9 +348,9 @@ def _settings(request: Request, posted: Posted) -> Response:
 @router.get("/queues")
 def queues_page(request: Request) -> Response:
     session = _signed_in(request)
-    desk, now = _desk(request), _now(request)
+    desk, now = get_desk(request), _now(request)
     rows: list[QueueRow] = []
-    with _store(request).transaction() as db:
+    with get_store(request).transaction() as db:
         counts = case_store.open_counts(db)
         for queue in desk.queues.visible_to(session.principal.role):
             ranked = ranked_open_cases(db, queue.name, now, limit=1) if counts.get(queue.name) else []
@@ -374,12 +363,12 @@ def queues_page(request: Request) -> Response:
 @router.get("/queues/{name}")
 def queue_page(request: Request, name: str) -> Response:
     session = _signed_in(request)
-    desk, now = _desk(request), _now(request)
+    desk, now = get_desk(request), _now(request)
     try:
         found = reviewable_queue(desk.queues, name[:MAX_ID_LENGTH], session.principal.role)
     except (UnknownQueueError, CaseForbiddenError) as exc:
         raise _case_refusal(exc) from None
-    with _store(request).transaction() as db:
+    with get_store(request).transaction() as db:
         ranked = ranked_open_cases(db, found.name, now, limit=QUEUE_ROWS)
         total = case_store.open_counts(db).get(found.name, 0)
     context = {"queue": found, "ranked": ranked, "total": total, "now": now}
@@ -399,7 +388,7 @@ def _next_case(request: Request, posted: Posted, name: str) -> Response:
 
 def _claim_next_or_back(request: Request, session: ConsoleSession, name: str, done: str) -> Response:
     try:
-        claimed = claim_next(_desk(request), name, _reviewer(session))
+        claimed = claim_next(get_desk(request), name, _reviewer(session))
     except (UnknownQueueError, CaseForbiddenError) as exc:
         raise _case_refusal(exc) from None
     if claimed is None:
@@ -419,7 +408,7 @@ def _claim_next_or_back(request: Request, session: ConsoleSession, name: str, do
 def _case_page(
     request: Request, session: ConsoleSession, case_id: str, status: int = 200, error: str = ""
 ) -> HTMLResponse:
-    desk, now = _desk(request), _now(request)
+    desk, now = get_desk(request), _now(request)
     try:
         file = read_case_file(desk, case_id[:MAX_ID_LENGTH], _reviewer(session))
     except (CaseNotFoundError, CaseForbiddenError, UnknownQueueError) as exc:
@@ -428,7 +417,7 @@ def _case_page(
     queue = desk.queues.queue(case.queue)
     if queue.sensitive:
         _console(request).exposure.record(session.principal.actor, case.id, now.date())
-    with _store(request).transaction() as db:
+    with get_store(request).transaction() as db:
         appeals = appeals_of_case(db, case.id)
         in_force = desk.pipeline.policies_in_force(db)
         refs = file.reviewed.decision.policies if file.reviewed else ()
@@ -500,7 +489,7 @@ def _claim(request: Request, posted: Posted, case_id: str) -> Response:
     session = _checked(request, posted)
 
     def change() -> Response:
-        _desk(request).claim(case_id, _reviewer(session))
+        get_desk(request).claim(case_id, _reviewer(session))
         return _redirect(
             request, session, f"{PREFIX}/cases/{case_id}", Flash("ok", "You hold this case now.")
         )
@@ -517,7 +506,7 @@ def _release(request: Request, posted: Posted, case_id: str) -> Response:
     session = _checked(request, posted)
 
     def change() -> Response:
-        _desk(request).release(case_id, _reviewer(session))
+        get_desk(request).release(case_id, _reviewer(session))
         return _redirect(
             request, session, f"{PREFIX}/cases/{case_id}", Flash("ok", "The case is back in its queue.")
         )
@@ -537,7 +526,7 @@ def _note(request: Request, posted: Posted, case_id: str) -> Response:
         return _case_page(request, session, case_id, 422, "A note needs some text.")
 
     def change() -> Response:
-        _desk(request).note(case_id, _reviewer(session), text)
+        get_desk(request).note(case_id, _reviewer(session), text)
         return _redirect(request, session, f"{PREFIX}/cases/{case_id}", Flash("ok", "Note added."))
 
     return _act(request, session, case_id, change)
@@ -553,7 +542,7 @@ def _escalate(request: Request, posted: Posted, case_id: str) -> Response:
     text = posted.text("note", MAX_NOTE_LENGTH).strip()
 
     def change() -> Response:
-        desk = _desk(request)
+        desk = get_desk(request)
         origin = desk.get(case_id, _reviewer(session)).queue
         target = desk.escalate(case_id, _reviewer(session), text)
         return _redirect(
@@ -585,7 +574,7 @@ def _decide(request: Request, posted: Posted, case_id: str) -> Response:
     and_next = posted.text("next", 8) == "1"
 
     def change() -> Response:
-        desk = _desk(request)
+        desk = get_desk(request)
         queue_name = desk.get(case_id, _reviewer(session)).queue
         _, decision = desk.decide(case_id, _reviewer(session), verdict)
         done = f"Decided: {decision.outcome.replace('_', ' ')}."

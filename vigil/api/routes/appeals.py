@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api.auth import Principal, require
+from vigil.api.deps import get_appeals
 from vigil.api.errors import ApiError, not_found
 from vigil.domain.roles import Role
 from vigil.review.appeals import AppealDesk, AppealedDecisionNotFoundError, AppealError
@@ -25,11 +26,6 @@ _READERS = require(
     Role.LEGAL,
     Role.AUDITOR,
 )
-
-
-def get_appeals(request: Request) -> AppealDesk:
-    desk: AppealDesk = request.app.state.appeals
-    return desk
 
 
 class AppealIn(BaseModel):

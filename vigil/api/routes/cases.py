@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from vigil.api.auth import Principal, require
-from vigil.api.deps import get_store
+from vigil.api.deps import get_desk, get_store
 from vigil.api.errors import ApiError, not_found
 from vigil.domain.decisions import Action, decision_to_json
 from vigil.domain.ids import utcnow
@@ -37,11 +37,6 @@ router = APIRouter(tags=["review"])
 
 _REVIEWERS = require(Role.REVIEWER, Role.SENIOR_REVIEWER, Role.CHILD_SAFETY_REVIEWER, Role.LEGAL, Role.ADMIN)
 MAX_CASES_LISTED = 500
-
-
-def get_desk(request: Request) -> CaseDesk:
-    desk: CaseDesk = request.app.state.desk
-    return desk
 
 
 def _reviewer(principal: Principal) -> Reviewer:

@@ -8,7 +8,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from vigil.api.auth import Principal, require
 from vigil.api.deps import get_pipeline, get_settings, get_store
@@ -52,25 +60,11 @@ class MediaIn(BaseModel):
         description="a video's vPDQ hash, when the platform hashes on the device: a JSON list of \"pdq_hex,quality,timestamp\" strings (threatexchange's form)",
     )
 
-    @field_validator("vpdq")
+    @field_validator("md5", "sha256", "pdq", "vpdq")
     @classmethod
-    def _vpdq(cls, value: str | None) -> str | None:
-        return None if value is None else normalise_hash(HashType.VPDQ, value)
-
-    @field_validator("pdq")
-    @classmethod
-    def _pdq(cls, value: str | None) -> str | None:
-        return None if value is None else normalise_hash(HashType.PDQ, value)
-
-    @field_validator("md5")
-    @classmethod
-    def _md5(cls, value: str | None) -> str | None:
-        return None if value is None else normalise_hash(HashType.MD5, value)
-
-    @field_validator("sha256")
-    @classmethod
-    def _sha256(cls, value: str | None) -> str | None:
-        return None if value is None else normalise_hash(HashType.SHA256, value)
+    def _normalised(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # each hash field is named after its hash type
+        return None if value is None else normalise_hash(HashType(info.field_name), value)
 
     @model_validator(mode="after")
     def _something_to_match(self) -> MediaIn:
