@@ -64,7 +64,7 @@ class MediaIn(BaseModel):
     @classmethod
     def _normalised(cls, value: str | None, info: ValidationInfo) -> str | None:
         # each hash field is named after its hash type
-        return None if value is None else normalise_hash(HashType(info.field_name), value)
+        return None if value is None else normalise_hash(HashType(str(info.field_name)), value)
 
     @model_validator(mode="after")
     def _something_to_match(self) -> MediaIn:
