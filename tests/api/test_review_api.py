@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import Api
+from tests.review_fixtures import ABUSE, HELD_CSAM, SCAM
 from vigil.api.app import create_app
 from vigil.config import Settings
 from vigil.domain.roles import Role
@@ -19,21 +20,6 @@ from vigil.policy.loader import DEFAULT_PACK, load_policy_paths
 from vigil.store import outbox as outbox_store
 from vigil.store.db import Store
 from vigil.store.tables import OutboxEvent
-
-SCAM = b"bytes of a known phishing kit screenshot"
-ABUSE = b"bytes of known child sexual abuse material"
-
-HOLD_CSAM = """\
-id: csam-held-for-review
-when: "signals.exists(s, s.kind == 'hash_match' && s.bank == 'internal-csam')"
-category: csam
-ground:
-  type: illegal_content
-  reference: "Directive 2011/93/EU Art. 5"
-  explanation: "The media matches material an internal reviewer flagged."
-actions: [remove, preserve_evidence]
-review: before
-"""
 
 
 def _bank(api: Api, name: str, category: str, data: bytes) -> None:
@@ -146,7 +132,7 @@ def test_a_reviewer_overturning_a_removal_tells_the_platform_to_lift_it(api: Api
 
 
 def test_child_safety_cases_and_their_evidence_are_only_for_the_roles_trained_for_them(api: Api) -> None:
-    assert api.client.post("/v1/policies", json={"source": HOLD_CSAM}, headers=api.admin).status_code == 201
+    assert api.client.post("/v1/policies", json={"source": HELD_CSAM}, headers=api.admin).status_code == 201
     _bank(api, "internal-csam", "csam", ABUSE)
     submitted = _submit(api, "abuse-1", ABUSE)
     reviewer = api.as_(api.key(Role.REVIEWER))

@@ -27,6 +27,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
+from tests.review_fixtures import ABUSE, HELD_CSAM, SCAM
 from vigil.api.app import create_app
 from vigil.config import Settings
 from vigil.domain.roles import Role
@@ -48,23 +49,10 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).parent / "artifacts"
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}  # the console is built to be usable at this size
 
-SCAM = b"bytes of a known phishing kit screenshot"
-ABUSE = b"bytes of known child sexual abuse material"
 
 # the platform holds fraud removals until a reviewer confirms them (the default pack acts first and
 # asks after), so the platform hears of a removal only when a person decided it
 HELD_FRAUD = (DEFAULT_PACK / "fraud.yaml").read_text().replace("review: after", "review: before")
-HELD_CSAM = """\
-id: csam-held-for-review
-when: "signals.exists(s, s.kind == 'hash_match' && s.bank == 'internal-csam')"
-category: csam
-ground:
-  type: illegal_content
-  reference: "Directive 2011/93/EU Art. 5"
-  explanation: "The media matches material an internal reviewer flagged."
-actions: [remove, preserve_evidence]
-review: before
-"""
 
 
 def pytest_configure(config: pytest.Config) -> None:
