@@ -141,6 +141,11 @@ class PolicyOutcome:
         }
 
 
+# the actions that name a decision's outcome, most telling first (see Decision.outcome)
+OUTCOME_ACTIONS: tuple[Action, ...] = (*VISIBILITY_SEVERITY, Action.BAN_CHANNEL, Action.SUSPEND_ACCOUNT)
+RESTRICTING_OUTCOMES = frozenset(a.value for a in OUTCOME_ACTIONS)
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The verdict on a subject.
@@ -203,7 +208,7 @@ class Decision:
     def outcome(self) -> str:
         """A one-word summary: what happens to the content itself first, then to its account or channel,
         else ``review`` or ``no_action``."""
-        for action in (*VISIBILITY_SEVERITY, Action.BAN_CHANNEL, Action.SUSPEND_ACCOUNT):
+        for action in OUTCOME_ACTIONS:
             if action in self.actions:
                 return action.value
         if self.review_needed:

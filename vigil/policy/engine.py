@@ -30,6 +30,7 @@ from vigil.domain.content import Content
 from vigil.domain.decisions import (
     ACCOUNT_ACTIONS,
     ANCILLARY_ACTIONS,
+    OUTCOME_ACTIONS,
     PLATFORM_ACTIONS,
     VISIBILITY_SEVERITY,
     Action,
@@ -48,7 +49,6 @@ from vigil.policy.loader import PolicyDefinition, compile_condition
 log = logging.getLogger(__name__)
 
 # A decision is first about the content, so what happens to the content picks the category and ground.
-_RANKED_ACTIONS: tuple[Action, ...] = (*VISIBILITY_SEVERITY, Action.BAN_CHANNEL, Action.SUSPEND_ACCOUNT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ def compile_policy(definition: PolicyDefinition, version: int) -> CompiledPolicy
 
 
 def _rank(outcome: PolicyOutcome) -> tuple[int, str]:
-    severity = next((i for i, a in enumerate(_RANKED_ACTIONS) if a in outcome.actions), len(_RANKED_ACTIONS))
+    severity = next((i for i, a in enumerate(OUTCOME_ACTIONS) if a in outcome.actions), len(OUTCOME_ACTIONS))
     return severity, outcome.policy.id
 
 

@@ -16,12 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from vigil.domain.decisions import AutomatedDecision, decision_from_json
+from vigil.domain.decisions import RESTRICTING_OUTCOMES, AutomatedDecision, decision_from_json
 from vigil.store.tables import ContentItem, DecisionRecord
 
-_RESTRICTING_OUTCOMES = frozenset(
-    {"remove", "geo_restrict", "age_restrict", "demote", "label", "ban_channel", "suspend_account"}
-)
 MAX_SCANNED = 10_000  # decisions read per author or channel: a record, not an archive
 
 
@@ -77,7 +74,7 @@ def _record(
         if len(latest) < limit:
             person = decision_from_json(data).automated_decision is AutomatedDecision.NOT_AUTOMATED
             latest.append(PastDecision(decision_id, content_id, created_at, outcome, category, person))
-    restricted = sum(1 for outcome, _ in in_force.values() if outcome in _RESTRICTING_OUTCOMES)
+    restricted = sum(1 for outcome, _ in in_force.values() if outcome in RESTRICTING_OUTCOMES)
     strikes = sum(count for _, count in in_force.values())
     return Record(value, len(in_force), restricted, strikes, tuple(latest))
 
