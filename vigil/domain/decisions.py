@@ -175,6 +175,9 @@ class Decision:
     held_actions: frozenset[Action] = frozenset()
     # what this decision counts against the author and channel (repeat infringers, DSA Art. 23)
     strikes: int = 0
+    # who brought the content to the decision, when the statement of reasons may name them: the
+    # trusted flagger or the authority (never a private person; DSA database ``source_identity``)
+    source_identity: str | None = None
 
     @property
     def review_needed(self) -> bool:
@@ -237,6 +240,7 @@ def decision_to_json(decision: Decision) -> dict[str, Any]:
         "held_actions": sorted(a.value for a in decision.held_actions),
         "strikes": decision.strikes,
         "source": decision.source.value,
+        "source_identity": decision.source_identity,
         "policies": [str(p) for p in decision.policies],
         "shadow": [o.to_json() for o in decision.shadow],
     }
@@ -270,6 +274,7 @@ def decision_from_json(data: dict[str, Any]) -> Decision:
         held_actions=frozenset(Action(a) for a in data.get("held_actions", ())),
         strikes=int(data.get("strikes", 0)),
         source=Source(data["source"]),
+        source_identity=data.get("source_identity"),
         policies=tuple(_policy_ref(p) for p in data["policies"]),
         shadow=tuple(
             PolicyOutcome(

@@ -351,3 +351,7 @@ class TerritorialScope:
 
 
 GLOBAL = TerritorialScope(None)
+
+# The member states of the European Union: the DSA territories without the EEA's Iceland,
+# Liechtenstein and Norway. A terrorist-content removal order disables access in all of them.
+EU_MEMBER_STATES: frozenset[str] = DSA_TERRITORIES - {"IS", "LI", "NO"}

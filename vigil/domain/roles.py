@@ -13,6 +13,9 @@ class Role(StrEnum):
     # reviewer sees that media
     CHILD_SAFETY_REVIEWER = "child_safety_reviewer"
     LEGAL = "legal"
+    # legal staff who may decide the orders the safeguards hold for senior review (flagged
+    # jurisdictions, orders touching journalism, political speech, protest or human-rights work)
+    SENIOR_LEGAL = "senior_legal"
     ADMIN = "admin"
     AUDITOR = "auditor"
     TRUSTED_FLAGGER = "trusted_flagger"  # bound to one organisation

@@ -308,3 +308,128 @@ class RetroJob(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class TrustedFlagger(Base):
+    """An organisation awarded trusted-flagger status (DSA Art. 22); its keys are bound to its id."""
+
+    __tablename__ = "trusted_flaggers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    expertise: Mapped[list[str]] = mapped_column(JSON)  # the categories its status covers
+    coordinator: Mapped[str] = mapped_column(String(200))  # the Digital Services Coordinator that awarded it
+    contact_email: Mapped[str] = mapped_column(String(320))
+    state: Mapped[str] = mapped_column(String(16))
+    suspended_at: Mapped[datetime | None]
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Notice(Base):
+    """A report of content by a user (relayed by the platform) or a trusted flagger (DSA Art. 16)."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    content_id: Mapped[str] = mapped_column(ForeignKey("content_items.id"), index=True)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    category: Mapped[str] = mapped_column(String(32))  # the illegality alleged
+    legal_ground: Mapped[str | None] = mapped_column(String(500))
+    explanation: Mapped[str] = mapped_column(Text)
+    reporter_name: Mapped[str | None] = mapped_column(String(200))
+    reporter_email: Mapped[str | None] = mapped_column(String(320))
+    good_faith: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(32))  # notice or trusted_flagger
+    flagger_id: Mapped[str | None] = mapped_column(ForeignKey("trusted_flaggers.id"), index=True)
+    submitted_by: Mapped[str] = mapped_column(String(100))  # the key that sent it
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    deadline: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    decision_id: Mapped[str | None] = mapped_column(ForeignKey("decisions.id"))  # the decision answering it
+    decided_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    automated: Mapped[bool | None] = mapped_column(Boolean)  # whether automated means took the decision
+
+
+class Authority(Base):
+    """A registered public authority: who may send orders, of which types, signed with which key."""
+
+    __tablename__ = "authorities"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    competence: Mapped[list[str]] = mapped_column(JSON)  # the order types it may issue
+    contact_email: Mapped[str] = mapped_column(String(320))
+    contact_phone: Mapped[str] = mapped_column(String(64), default="")
+    public_key: Mapped[str] = mapped_column(String(100))  # Ed25519, raw 32 bytes in base64
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Order(Base):
+    """An authority's order, its clock and its state; the order document is kept as received."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        # an authority's reference names one order: a second submission of it is a replay
+        UniqueConstraint("authority_id", "reference", name="uq_orders_authority_reference"),
+        Index("ix_orders_state_deadline", "state", "deadline"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    authority_id: Mapped[str] = mapped_column(ForeignKey("authorities.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(32))
+    country: Mapped[str] = mapped_column(String(2))  # the issuing authority's
+    category: Mapped[str | None] = mapped_column(String(32))
+    document: Mapped[dict[str, Any]]  # the order as the authority signed it
+    signature: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    clock_started_at: Mapped[datetime]  # receipt, or the arrival of the last clarification
+    deadline: Mapped[datetime | None]  # None while the clock is stopped for clarification
+    safeguards: Mapped[dict[str, Any]]  # the assessment: flags, auto-execution, senior review
+    senior_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    executed_at: Mapped[datetime | None]
+    effect: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    refusal_ground: Mapped[str | None] = mapped_column(String(32))
+    refusal_explanation: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]
+    late: Mapped[bool | None] = mapped_column(Boolean)
+    urgency: Mapped[str] = mapped_column(String(16), default="on_track")  # the last escalation raised
+    updated_at: Mapped[datetime]
+
+
+class OrderEvent(Base):
+    """What happened to an order, in order: received, verified, reviewed, approved, executed ..."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]]
+
+
+class PreservationHold(Base):
+    """Content and related data kept for an authority (TCO Art. 6: six months after removal)."""
+
+    __tablename__ = "preservation_holds"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    content_id: Mapped[str] = mapped_column(ForeignKey("content_items.id"), index=True)
+    order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    snapshot: Mapped[dict[str, Any]]  # the item, its media hashes and its decisions, as they stood
+    preserved_at: Mapped[datetime]
+    until: Mapped[datetime] = mapped_column(index=True)
+    released_at: Mapped[datetime | None]

@@ -24,6 +24,7 @@ _READERS = require(
     Role.SENIOR_REVIEWER,
     Role.CHILD_SAFETY_REVIEWER,
     Role.LEGAL,
+    Role.SENIOR_LEGAL,
     Role.AUDITOR,
 )
 

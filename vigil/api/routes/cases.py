@@ -35,7 +35,9 @@ from vigil.store.db import Store
 
 router = APIRouter(tags=["review"])
 
-_REVIEWERS = require(Role.REVIEWER, Role.SENIOR_REVIEWER, Role.CHILD_SAFETY_REVIEWER, Role.LEGAL, Role.ADMIN)
+_REVIEWERS = require(
+    Role.REVIEWER, Role.SENIOR_REVIEWER, Role.CHILD_SAFETY_REVIEWER, Role.LEGAL, Role.SENIOR_LEGAL, Role.ADMIN
+)
 MAX_CASES_LISTED = 500
 
 

@@ -13,7 +13,7 @@ from vigil.store.db import Store
 
 router = APIRouter(tags=["review"])
 
-_READERS = require(Role.SENIOR_REVIEWER, Role.ADMIN, Role.AUDITOR, Role.LEGAL)
+_READERS = require(Role.SENIOR_REVIEWER, Role.ADMIN, Role.AUDITOR, Role.LEGAL, Role.SENIOR_LEGAL)
 
 
 class AgreementOut(BaseModel):

@@ -1,0 +1,28 @@
+"""Notices: reports of content by users and trusted flaggers (DSA Art. 16 and 22)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+
+from vigil.domain.taxonomy import Category
+
+# Offences of Directive 2011/93/EU (sexual abuse and exploitation of children): a notice of them
+# may be anonymous (DSA Art. 16(2)(c)), so that fear of being named never stops a report.
+ANONYMOUS_CATEGORIES = frozenset({Category.CSAM, Category.GROOMING})
+
+# How long a notice may wait for a decision. Trusted flaggers' notices are decided with priority
+# (DSA Art. 22(1)), so their clock is shorter.
+USER_NOTICE_PERIOD = timedelta(hours=72)
+TRUSTED_FLAGGER_PERIOD = timedelta(hours=24)
+
+
+class NoticeState(StrEnum):
+    RECEIVED = "received"  # confirmed to the notifier, waiting for a decision
+    DECIDED = "decided"  # the notifier has been told the decision and the redress available
+
+
+class FlaggerState(StrEnum):
+    ACTIVE = "active"
+    # notices are not processed while suspended (DSA Art. 23(2)); the coordinator is told why
+    SUSPENDED = "suspended"
