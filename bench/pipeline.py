@@ -213,7 +213,8 @@ def make_items(count: int, run: str, label: str, seed: int) -> list[Content]:
     for i in range(count):
         language = rng.choices(languages, weights)[0]
         kind = rng.choices(KINDS, KIND_WEIGHTS)[0]
-        audience = Audience.PRIVATE_REPORTED if kind is ContentKind.MESSAGE else Audience.PUBLIC
+        # messages are group messages: a private one reaches Vigil only inside a notice
+        audience = Audience.GROUP if kind is ContentKind.MESSAGE else Audience.PUBLIC
         items.append(
             Content(
                 id=f"{run}-{label}-{i:07d}",

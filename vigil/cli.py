@@ -31,6 +31,8 @@ from vigil.domain.hashes import InvalidHashError, ListedHash, format_vpdq, norma
 from vigil.domain.jurisdictions import UnknownCountryError
 from vigil.domain.roles import BOUND_ROLES, Role
 from vigil.domain.taxonomy import Category
+from vigil.intake.contact import ContactConfigError
+from vigil.intake.safeguards import LegalConfigError
 from vigil.pipeline.admin import Admin
 from vigil.pipeline.service import Pipeline
 from vigil.policy.loader import DEFAULT_PACK, PolicyValidationError, load_policy_paths
@@ -146,7 +148,7 @@ def serve(
     store = _store()
     try:
         application = create_app(settings, store)
-    except (QueueConfigError, StrikeRulesError) as exc:
+    except (QueueConfigError, StrikeRulesError, ContactConfigError, LegalConfigError) as exc:
         _fail(str(exc))
     out.print(f"Vigil {__version__} listening on http://{host}:{port} (OpenAPI at /openapi.json)")
     uvicorn.run(application, host=host, port=port, log_level="warning")

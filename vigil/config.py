@@ -44,6 +44,21 @@ class Settings(BaseSettings):
         description="share of restrictions decided by machine alone that open a QA case for a person to check",
     )
 
+    legal_file: str | None = Field(
+        default=None,
+        description="jurisdictions, safeguards and content locations for authority orders (YAML); default: vigil/intake/legal.yaml",
+    )
+    contact_file: str | None = Field(
+        default=None,
+        description="the single points of contact published at /contact (YAML); default: vigil/intake/contact.yaml",
+    )
+    order_watch: bool = Field(
+        default=True, description="answer executed orders and escalate running clocks inside `vigil serve`"
+    )
+    order_watch_seconds: float = Field(
+        default=1.0, gt=0, description="how often open orders' clocks and confirmed effects are checked"
+    )
+
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
     webhook_max_attempts: int = Field(default=15, ge=1, description="about three hours of retries")
     webhook_backoff_base_seconds: float = Field(default=2.0, gt=0)

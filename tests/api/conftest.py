@@ -41,6 +41,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
         database_url=f"sqlite:///{tmp_path / 'vigil.db'}",
         webhook_deliver=False,
         retro_matching=False,
+        order_watch=False,  # tests that want the order clock's pass call OrderDesk.watch themselves
         max_body_bytes=256 * 1024,
         qa_sample_rate=0.0,  # tests that want QA cases ask for them
     )

@@ -164,3 +164,19 @@ def test_serve_refuses_a_broken_queue_or_strike_file_in_one_line(
 
     assert code == 2
     assert err == f"vigil: {rules}: window_days must be a whole number from 1 to 3650\n"
+
+
+def test_serve_refuses_a_broken_legal_file_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, database: Path
+) -> None:
+    run(capsys, "init")
+    legal = database.parent / "legal.yaml"
+    legal.write_text("jurisdictions:\n  FR: {auto_execute: [tco_removal]}\n")
+    monkeypatch.setenv("VIGIL_LEGAL_FILE", str(legal))
+
+    code, _, err = run(capsys, "serve")
+
+    assert code == 2
+    assert err.startswith(f"vigil: {legal}: jurisdictions:")
+    assert "'default'" in err
+    assert err.count("\n") == 1

@@ -5,136 +5,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import signal
-import socket
 import subprocess
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
+from tests.integration.live import VIGIL, Receiver, Vigil, free_port, wait_for
 from vigil.enforce.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, verify_signature
 
 pytestmark = pytest.mark.e2e
 
-VIGIL = [sys.executable, "-m", "vigil"]
 PROPAGANDA = b"frame bytes of a known terrorist propaganda video"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Receiver:
-    """A platform's webhook endpoint: a real HTTP server that records what it is sent."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/vigil-hook"
-
-    def start(self) -> None:
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append(({k: v for k, v in self.headers.items()}, body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
-
-
-class Vigil:
-    """`vigil serve` as a subprocess on its own port and database."""
-
-    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
-        self.workdir = workdir
-        self.env = env
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [*VIGIL, "serve", "--port", str(self.port)],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 90  # a loaded CI machine; it returns as soon as the server answers
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"vigil serve exited: {self.process.stderr.read().decode()}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError("vigil serve did not come up within 30 s")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"condition not met within {seconds} s")
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "VIGIL_DATABASE_URL": f"sqlite:///{tmp_path / 'vigil.db'}",
-        "VIGIL_WEBHOOK_BACKOFF_BASE_SECONDS": "0.2",
-        "VIGIL_WEBHOOK_BACKOFF_CAP_SECONDS": "0.5",
-        "VIGIL_WEBHOOK_MAX_ATTEMPTS": "1000",
-        "VIGIL_WEBHOOK_POLL_SECONDS": "0.1",
-        "VIGIL_QA_SAMPLE_RATE": "0",  # no random QA cases: the test counts what happens
-    }
-
-
-@pytest.fixture
-def vigil(tmp_path: Path, env: dict[str, str]) -> Iterator[Vigil]:
-    server = Vigil(tmp_path, env)
-    yield server
-    if server.process is not None and server.process.poll() is None:
-        server.process.terminate()
-        server.process.wait(timeout=10)
 
 
 def test_known_media_is_removed_enforced_once_and_delivered_after_a_crash(

@@ -15,18 +15,29 @@ from vigil.api.errors import error_body, install_error_handlers
 from vigil.api.routes import (
     appeals,
     audit,
+    authorities,
     banks,
     cases,
+    contact,
     content,
+    flaggers,
     hashes,
     keys,
+    notices,
+    orders,
     policies,
     quality,
     webhooks,
 )
+from vigil.background import PollingThread
 from vigil.config import Settings
 from vigil.domain.ids import utcnow
 from vigil.enforce.outbox import DeliveryLoop, RetryPolicy
+from vigil.intake.authorities import AuthorityRegistry
+from vigil.intake.contact import load_contact
+from vigil.intake.notices import NoticeDesk
+from vigil.intake.orders import OrderDesk
+from vigil.intake.safeguards import load_legal_config
 from vigil.pipeline.admin import Admin
 from vigil.pipeline.detectors import content_detectors
 from vigil.pipeline.retro import RetroMatcher
@@ -37,6 +48,7 @@ from vigil.review.queues import load_queue_config
 from vigil.review.strikes import load_strike_rules
 from vigil.store.db import Store
 from vigil.web.console import mount_console
+from vigil.web.public import mount_public_pages
 
 
 class RequestGuard:
@@ -148,9 +160,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 clock=utcnow,
             )
             loop.start()
+        watch = None
+        if settings.order_watch:
+            watch = PollingThread("order-watch", app.state.orders.watch, settings.order_watch_seconds)
+            watch.start()
         try:
             yield
         finally:
+            if watch is not None:
+                watch.stop()
             if loop is not None:
                 loop.stop()
             if retro is not None:
@@ -168,6 +186,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.admin = Admin(store)
     app.state.desk = CaseDesk(pipeline, utcnow)
     app.state.appeals = AppealDesk(store, pipeline.queues, utcnow)
+    app.state.contact = load_contact(settings.contact_file)  # a broken file stops the start
+    app.state.notices = NoticeDesk(pipeline, utcnow)
+    app.state.authorities = AuthorityRegistry(store, utcnow)
+    app.state.orders = OrderDesk(
+        pipeline,
+        load_legal_config(Path(settings.legal_file) if settings.legal_file else None),
+        frozenset(app.state.contact.authorities.accepted_languages),
+        utcnow,
+    )
     install_error_handlers(app)
     for router in (
         content.router,
@@ -180,6 +207,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         cases.router,
         appeals.router,
         quality.router,
+        contact.router,
+        authorities.router,
+        orders.router,
+        notices.router,
+        flaggers.router,
     ):
         app.include_router(router, prefix="/v1")
 
@@ -189,4 +221,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     app.add_middleware(RequestGuard, limit=settings.max_body_bytes)
     mount_console(app)  # the moderator console under /console, with its security headers
+    mount_public_pages(app)  # /contact, public, with its own security headers
     return app

@@ -5,6 +5,9 @@ from __future__ import annotations
 from fastapi import Request
 
 from vigil.config import Settings
+from vigil.intake.authorities import AuthorityRegistry
+from vigil.intake.notices import NoticeDesk
+from vigil.intake.orders import OrderDesk
 from vigil.pipeline.admin import Admin
 from vigil.pipeline.service import Pipeline
 from vigil.review.appeals import AppealDesk
@@ -39,4 +42,19 @@ def get_desk(request: Request) -> CaseDesk:
 
 def get_appeals(request: Request) -> AppealDesk:
     desk: AppealDesk = request.app.state.appeals
+    return desk
+
+
+def get_orders(request: Request) -> OrderDesk:
+    desk: OrderDesk = request.app.state.orders
+    return desk
+
+
+def get_authorities(request: Request) -> AuthorityRegistry:
+    registry: AuthorityRegistry = request.app.state.authorities
+    return registry
+
+
+def get_notices(request: Request) -> NoticeDesk:
+    desk: NoticeDesk = request.app.state.notices
     return desk

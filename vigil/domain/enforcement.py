@@ -43,6 +43,9 @@ class Enforcement:
     review_pending: bool
     policies: tuple[PolicyRef, ...]
     supersedes: str | None = None
+    # the platform keeps the media and related data it holds (an order or the law asks for it;
+    # Vigil itself keeps only hashes, text and decisions)
+    preserve_evidence: bool = False
 
     @classmethod
     def of(
@@ -59,6 +62,7 @@ class Enforcement:
             review_pending=decision.review_needed,
             policies=decision.policies,
             supersedes=supersedes,
+            preserve_evidence=Action.PRESERVE_EVIDENCE in decision.actions,
         )
 
     def to_json(self, created_at: datetime) -> dict[str, Any]:
@@ -76,4 +80,5 @@ class Enforcement:
             "review_pending": self.review_pending,
             "policies": [str(p) for p in self.policies],
             "supersedes": self.supersedes,
+            "preserve_evidence": self.preserve_evidence,
         }

@@ -163,6 +163,15 @@ class Pipeline:
             results.append((signals, policies.decide(content, signals, context)))
         return results
 
+    def judge(
+        self, session: Session, content: Content, context: DecisionContext
+    ) -> tuple[list[Signal], Decision]:
+        """What detection and the policies in force make of ``content``, in the caller's transaction,
+        recording nothing (an order's execution asks whether the content also breaks the terms)."""
+        detectors, policies = self._snapshot.refresh(session)
+        signals = detectors.detect(content)
+        return signals, policies.decide(content, signals, context)
+
     def lookup(self, hashes: Sequence[tuple[HashType, str]]) -> list[list[HashMatch]]:
         """Which bank hashes each of ``hashes`` matches (exact for digests, by distance for PDQ and vPDQ).
 
@@ -202,29 +211,37 @@ class Pipeline:
     def _submit(self, items: Sequence[Content], context: DecisionContext, actor: str) -> list[Outcome]:
         now = self.clock()
         with self.store.transaction() as session:
-            detectors, policies = self._snapshot.refresh(session)
-            stored = content_store.current_decisions(session, [c.id for c in items])
-            outcomes: dict[str, Outcome] = {
-                cid: Outcome(cid, s.id, s.decision, s.signals, duplicate=True) for cid, s in stored.items()
-            }
-            decided: list[tuple[Content, Decision, list[Signal]]] = []
-            seen = set(outcomes)
-            for content in items:
-                if content.id in seen:  # known already, or the same id twice in one request
-                    continue
-                seen.add(content.id)
-                signals = detectors.detect(content)
-                decided.append((content, policies.decide(content, signals, context), signals))
-            fresh: list[content_store.NewDecision] = []
-            for content, decision, signals in self._with_strikes(session, decided, now):
-                new = content_store.NewDecision(new_id("dec"), content, decision, signals)
-                fresh.append(new)
-                outcomes[content.id] = Outcome(content.id, new.id, decision, tuple(signals), duplicate=False)
-            content_store.record_content(session, fresh, now)
-            content_store.record_decisions(session, fresh, now)
-            audit = AuditLog(session)
-            for new in fresh:
-                self._act(session, audit, new, actor, now)
+            return self.record(session, items, context, actor, now)
+
+    def record(
+        self, session: Session, items: Sequence[Content], context: DecisionContext, actor: str, now: datetime
+    ) -> list[Outcome]:
+        """Decide on ``items`` (in order) and record everything in the caller's transaction (a notice
+        records the item it reports together with the notice). Ids seen before, or earlier in
+        ``items``, come back as duplicates with the decision in force."""
+        detectors, policies = self._snapshot.refresh(session)
+        stored = content_store.current_decisions(session, [c.id for c in items])
+        outcomes: dict[str, Outcome] = {
+            cid: Outcome(cid, s.id, s.decision, s.signals, duplicate=True) for cid, s in stored.items()
+        }
+        decided: list[tuple[Content, Decision, list[Signal]]] = []
+        seen = set(outcomes)
+        for content in items:
+            if content.id in seen:  # known already, or the same id twice in one request
+                continue
+            seen.add(content.id)
+            signals = detectors.detect(content)
+            decided.append((content, policies.decide(content, signals, context), signals))
+        fresh: list[content_store.NewDecision] = []
+        for content, decision, signals in self._with_strikes(session, decided, now):
+            new = content_store.NewDecision(new_id("dec"), content, decision, signals)
+            fresh.append(new)
+            outcomes[content.id] = Outcome(content.id, new.id, decision, tuple(signals), duplicate=False)
+        content_store.record_content(session, fresh, now)
+        content_store.record_decisions(session, fresh, now)
+        audit = AuditLog(session)
+        for new in fresh:
+            self._act(session, audit, new, actor, now)
         results: list[Outcome] = []
         first_in_request: set[str] = set()
         for content in items:

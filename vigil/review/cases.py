@@ -23,16 +23,24 @@ from sqlalchemy.orm import Session
 
 from vigil.domain.cases import CaseReason, CaseState, PriorityFacts, ReviewMode, RoutingFacts
 from vigil.domain.content import Content
-from vigil.domain.decisions import PLATFORM_ACTIONS, Action, AutomatedDecision, Decision, PolicyRef
+from vigil.domain.decisions import (
+    PLATFORM_ACTIONS,
+    Action,
+    AutomatedDecision,
+    Decision,
+    PolicyRef,
+    Source,
+)
 from vigil.domain.ids import new_id
 from vigil.domain.jurisdictions import GLOBAL
 from vigil.domain.roles import Role
 from vigil.domain.signals import Signal
 from vigil.domain.taxonomy import Category
-from vigil.review.priority import standing_priority
+from vigil.review.priority import SOURCE_WEIGHT, standing_priority
 from vigil.review.queues import QueueConfig
 from vigil.store import cases as case_store
 from vigil.store import content as content_store
+from vigil.store import notices as notice_store
 from vigil.store.appeals import close_appeals
 from vigil.store.audit import AuditLog
 from vigil.store.tables import Case
@@ -103,12 +111,21 @@ def create_case(
     actor: str,
     now: datetime,
     excluded_actor: str | None = None,
+    *,
+    deadline: datetime | None = None,
+    source: Source | None = None,
+    category: Category | None = None,
 ) -> str:
-    """Open a case on ``decision``'s subject in the queue the routing rules choose; returns its id."""
+    """Open a case on ``decision``'s subject in the queue the routing rules choose; returns its id.
+
+    A notice opens its case with its own deadline, source and alleged category in place of the
+    reviewed decision's (which may have found nothing): they route and rank the case.
+    """
+    category = category or decision.category
     facts = RoutingFacts(
         reason=reason,
-        category=decision.category,
-        source=decision.source.value,
+        category=category,
+        source=(source or decision.source).value,
         language=_language(content, signals),
         country=(content.country or "") if content is not None else "",
     )
@@ -120,12 +137,12 @@ def create_case(
         state=CaseState.OPEN.value,
         reason=reason.value,
         queue=queues.route(facts),
-        category=decision.category.value if decision.category else None,
-        source=decision.source.value,
+        category=category.value if category else None,
+        source=facts.source,
         language=facts.language,
         country=facts.country,
         reach=content.reach if content is not None else 0,
-        deadline=None,
+        deadline=deadline,
         standing=0,
         decision_id=decision_id,
         assignee=None,
@@ -137,6 +154,7 @@ def create_case(
         closing_decision_id=None,
         excluded_actor=excluded_actor,
     )
+    restand(case)
     case_store.add_case(session, case)
     case_store.add_event(
         session, case.id, now, actor, "opened", {"decision_id": decision_id, "queue": case.queue}
@@ -150,6 +168,14 @@ def create_case(
         at=now,
     )
     return case.id
+
+
+def _brought_by(reviewed: Decision, noticed: tuple[Source, str | None] | None) -> tuple[Source, str | None]:
+    """Who a reviewer's decision says brought the content (the statement of reasons' source and
+    source identity): the notices it answers, unless what was reviewed came more urgently (an order)."""
+    if noticed is not None and SOURCE_WEIGHT[noticed[0].value] >= SOURCE_WEIGHT.get(reviewed.source.value, 0):
+        return noticed
+    return reviewed.source, reviewed.source_identity
 
 
 class CaseError(Exception):
@@ -302,7 +328,8 @@ class CaseDesk:
             if reviewed is None or row.content_id is None:
                 raise CaseConflictError(f"case {case_id} has no content decision to review")
             [content] = content_store.load_contents(session, [row.content_id])
-            decision = self._decision(session, reviewed.decision, verdict)
+            brought_by = _brought_by(reviewed.decision, notice_store.waiting_source(session, row.content_id))
+            decision = self._decision(session, reviewed.decision, verdict, *brought_by)
             decision_id, decision = self.pipeline.record_reviewed(
                 session, content, decision, reviewed.signals, reviewer.actor, now
             )
@@ -327,6 +354,7 @@ class CaseDesk:
                 },
             )
             close_appeals(session, row.id, reviewed.decision, decision_id, decision, reviewer.actor, now)
+            notice_store.answer_waiting(session, row.content_id, decision_id, decision, reviewer.actor, now)
             AuditLog(session).append(
                 actor=reviewer.actor,
                 action="case.decided",
@@ -337,11 +365,19 @@ class CaseDesk:
             )
         return decision_id, decision
 
-    def _decision(self, session: Session, reviewed: Decision, verdict: Verdict) -> Decision:
+    def _decision(
+        self,
+        session: Session,
+        reviewed: Decision,
+        verdict: Verdict,
+        source: Source,
+        source_identity: str | None,
+    ) -> Decision:
         if not verdict.actions:
             return replace(
-                Decision.no_action(reviewed.subject, reviewed.source, reviewed.automated_detection),
+                Decision.no_action(reviewed.subject, source, reviewed.automated_detection),
                 automated_decision=AutomatedDecision.NOT_AUTOMATED,
+                source_identity=source_identity,
             )
         if verdict.policy_id is None:
             raise VerdictError("a restriction needs the policy it rests on (policy_id)")
@@ -366,7 +402,8 @@ class CaseDesk:
             automated_detection=reviewed.automated_detection,
             automated_decision=AutomatedDecision.NOT_AUTOMATED,
             review=None,
-            source=reviewed.source,
+            source=source,
             policies=(PolicyRef(definition.id, version),),
             strikes=definition.strikes if verdict.actions & PLATFORM_ACTIONS else 0,
+            source_identity=source_identity,
         )

@@ -9,7 +9,8 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vigil.store.tables import Bank, BankHash, ContentHash, RetroJob
+from vigil.domain.content import Audience
+from vigil.store.tables import Bank, BankHash, ContentHash, ContentItem, RetroJob
 
 
 class JobState(StrEnum):
@@ -112,10 +113,19 @@ def job_hashes(session: Session, job: JobInfo) -> list[tuple[str, str]]:
 
 
 def content_hash_chunk(session: Session, job: JobInfo, size: int) -> list[ContentHashRow]:
-    """The next ``size`` content hashes after the job's cursor, up to where the job ends."""
+    """The next ``size`` content hashes after the job's cursor, up to where the job ends.
+
+    Reported private messages are left out: each was processed for the report that brought it, and
+    is never matched again (a chunk of nothing else ends the job, which is then truly done).
+    """
     rows = session.scalars(
         select(ContentHash)
-        .where(ContentHash.id > job.content_cursor, ContentHash.id <= job.content_last)
+        .join(ContentItem, ContentItem.id == ContentHash.content_id)
+        .where(
+            ContentHash.id > job.content_cursor,
+            ContentHash.id <= job.content_last,
+            ContentItem.audience != Audience.PRIVATE_REPORTED.value,
+        )
         .order_by(ContentHash.id)
         .limit(size)
     )

@@ -188,6 +188,18 @@ def to_content(item: ContentIn, where: str, settings: Settings, warnings: list[s
     )
 
 
+def _refuse_private(item: ContentIn, where: str) -> None:
+    """Private chats are never scanned: a private message reaches Vigil only inside a participant's
+    notice, and is processed for that report alone (docs/notices.md)."""
+    if item.audience is Audience.PRIVATE_REPORTED:
+        raise ApiError(
+            422,
+            "private_via_notice",
+            f"{where}: a private message (audience private_reported) reaches Vigil only inside a"
+            " participant's notice: send it with POST /v1/notices",
+        )
+
+
 def _out(outcome: Outcome, warnings: list[str]) -> OutcomeOut:
     return OutcomeOut(
         content_id=outcome.content_id,
@@ -200,7 +212,15 @@ def _out(outcome: Outcome, warnings: list[str]) -> OutcomeOut:
 
 
 _SUBMITTERS = require(Role.PLATFORM, Role.ADMIN)
-_READERS = require(Role.PLATFORM, Role.ADMIN, Role.REVIEWER, Role.SENIOR_REVIEWER, Role.LEGAL, Role.AUDITOR)
+_READERS = require(
+    Role.PLATFORM,
+    Role.ADMIN,
+    Role.REVIEWER,
+    Role.SENIOR_REVIEWER,
+    Role.LEGAL,
+    Role.SENIOR_LEGAL,
+    Role.AUDITOR,
+)
 
 
 @router.post("/content", response_model=OutcomeOut, summary="Submit one content item and get its decision")
@@ -210,6 +230,7 @@ def submit_one(
     pipeline: Pipeline = Depends(get_pipeline),
     settings: Settings = Depends(get_settings),
 ) -> OutcomeOut:
+    _refuse_private(item, "body")
     warnings: list[str] = []
     content = to_content(item, "body", settings, warnings)
     [outcome] = pipeline.submit([content], DecisionContext(), principal.actor)
@@ -229,6 +250,8 @@ def submit_batch(
             "batch_too_large",
             f"a batch holds at most {settings.max_batch_items} items, not {len(batch.items)}",
         )
+    for i, item in enumerate(batch.items):
+        _refuse_private(item, f"items.{i}")
     warnings: list[list[str]] = [[] for _ in batch.items]
     contents = [to_content(item, f"items.{i}", settings, warnings[i]) for i, item in enumerate(batch.items)]
     outcomes = pipeline.submit(contents, DecisionContext(), principal.actor)

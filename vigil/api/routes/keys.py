@@ -9,11 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vigil.api.auth import Principal, require
 from vigil.api.deps import get_admin, get_store
-from vigil.api.errors import not_found
+from vigil.api.errors import ApiError, not_found
 from vigil.domain.roles import BOUND_ROLES, Role
 from vigil.pipeline.admin import Admin
 from vigil.store import keys as key_store
 from vigil.store.db import Store
+from vigil.store.tables import Authority, TrustedFlagger
 
 router = APIRouter(tags=["keys"])
 
@@ -60,10 +61,32 @@ def _created(info: key_store.KeyInfo, token: str) -> CreatedKeyOut:
     return CreatedKeyOut(**KeyOut.model_validate(info).model_dump(), key=token)
 
 
+# what a bound key's ``bound_to`` must name: a key for an organisation no one registered would let its
+# holder speak for it (a trusted flagger's priority, an authority's orders)
+_BINDINGS: dict[Role, tuple[type[TrustedFlagger] | type[Authority], str]] = {
+    Role.TRUSTED_FLAGGER: (TrustedFlagger, "registered trusted flagger (POST /v1/trusted-flaggers)"),
+    Role.AUTHORITY: (Authority, "registered authority"),
+}
+
+
+def _check_binding(store: Store, role: Role, bound_to: str | None) -> None:
+    if role not in _BINDINGS or bound_to is None:
+        return
+    table, what = _BINDINGS[role]
+    with store.transaction() as session:
+        found = session.get(table, bound_to)
+    if found is None:
+        raise ApiError(422, "unknown_binding", f"bound_to {bound_to!r} is not a {what}")
+
+
 @router.post("/keys", status_code=201, response_model=CreatedKeyOut, summary="Create an API key")
 def create(
-    body: KeyIn, principal: Principal = Depends(_ADMINS), admin: Admin = Depends(get_admin)
+    body: KeyIn,
+    principal: Principal = Depends(_ADMINS),
+    admin: Admin = Depends(get_admin),
+    store: Store = Depends(get_store),
 ) -> CreatedKeyOut:
+    _check_binding(store, body.role, body.bound_to)
     return _created(*admin.create_key(body.role, body.label, body.bound_to, principal.actor))
 
 

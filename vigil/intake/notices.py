@@ -1,0 +1,412 @@
+"""Notices (DSA Art. 16): a user's report relayed by the platform, or a trusted flagger's (Art. 22).
+
+A notice names content, says why it is illegal, who sends it (anonymously only for child sexual
+abuse, Art. 16(2)(c)) and that it is sent in good faith. Vigil receives it in one transaction:
+
+1. the reported item is recorded and decided through the pipeline if Vigil has not seen it (a
+   participant's report of a private message carries the message: the only way one reaches Vigil);
+2. if the decision in force already restricts the content, the notice is answered at once with it;
+3. otherwise the notice opens a case on the content, or joins its open case, with a deadline
+   (:data:`~vigil.domain.notices.TRUSTED_FLAGGER_PERIOD` for a trusted flagger within its expertise,
+   :data:`~vigil.domain.notices.USER_NOTICE_PERIOD` for anyone else), and the reviewer's decision
+   answers it (:func:`vigil.store.notices.answer_waiting`);
+4. receipt is confirmed: in the response, and to the platform as a ``notice.received`` event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from vigil.domain.cases import CaseReason, RoutingFacts
+from vigil.domain.content import Content
+from vigil.domain.decisions import RESTRICTING_OUTCOMES, Decision, DecisionContext, Source
+from vigil.domain.ids import iso, new_id
+from vigil.domain.notices import (
+    ANONYMOUS_CATEGORIES,
+    TRUSTED_FLAGGER_PERIOD,
+    USER_NOTICE_PERIOD,
+    FlaggerState,
+    NoticeState,
+)
+from vigil.domain.roles import Role
+from vigil.domain.signals import Signal
+from vigil.domain.taxonomy import Category
+from vigil.intake.flaggers import FlaggerRegistry
+from vigil.pipeline.service import Pipeline
+from vigil.review.cases import create_case, restand
+from vigil.review.priority import SEVERITY, SOURCE_WEIGHT
+from vigil.store import cases as case_store
+from vigil.store import content as content_store
+from vigil.store import notices as notice_store
+from vigil.store.audit import AuditLog
+from vigil.store.notices import NoticeInfo, NoticeScope
+from vigil.store.tables import Notice
+
+# Art. 16(2)(a) asks for "a sufficiently substantiated explanation": a word or two is not one.
+MIN_EXPLANATION = 10
+
+# The roles that see every notice; the others see their own (see NoticeDesk.scope).
+_SEE_ALL = frozenset(
+    {
+        Role.ADMIN,
+        Role.LEGAL,
+        Role.SENIOR_LEGAL,
+        Role.AUDITOR,
+        Role.REVIEWER,
+        Role.SENIOR_REVIEWER,
+        Role.CHILD_SAFETY_REVIEWER,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reporter:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRequest:
+    """A notice as sent, before it is checked against Art. 16."""
+
+    content_id: str | None  # the exact location: the platform's id of the item
+    url: str | None
+    category: Category  # the illegality alleged
+    legal_ground: str | None
+    explanation: str | None
+    reporter: Reporter | None
+    good_faith: bool
+    content: Content | None  # the item itself, when Vigil may not have seen it
+
+
+@dataclass(frozen=True, slots=True)
+class Notifier:
+    """Who sends the notice: the key, its role and, for a trusted flagger, its organisation."""
+
+    actor: str
+    role: Role
+    bound_to: str | None
+
+
+class NoticeError(Exception):
+    """A refused notice: ``status`` and ``code`` are what the API answers."""
+
+    status = 422
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class NoticeForbiddenError(NoticeError):
+    status = 403
+
+
+class NoticeNotFoundError(NoticeError, LookupError):
+    status = 404
+
+
+def missing_elements(request: NoticeRequest) -> list[str]:
+    """The elements of DSA Art. 16(2)(a)-(c) that ``request`` lacks, each said so a notifier can fix it."""
+    missing: list[str] = []
+    if request.explanation is None or len(request.explanation.strip()) < MIN_EXPLANATION:
+        missing.append(
+            f"(a) an explanation of why the content is illegal (`explanation`, at least {MIN_EXPLANATION}"
+            " characters)"
+        )
+    if not request.content_id:
+        missing.append("(b) the exact location of the content (`content_id`, the platform's id of the item)")
+    if request.reporter is None and request.category not in ANONYMOUS_CATEGORIES:
+        anonymous = ", ".join(sorted(c.value for c in ANONYMOUS_CATEGORIES))
+        missing.append(
+            "(c) the notifier's name and e-mail address (`reporter`); only notices of child sexual"
+            f" abuse ({anonymous}) may be anonymous"
+        )
+    return missing
+
+
+@dataclass(frozen=True, slots=True)
+class _Lane:
+    """How a notice is handled, by who sent it."""
+
+    source: Source
+    period: timedelta
+    flagger_id: str | None
+    flagger_name: str | None  # the decision's source_identity: an organisation, never a person
+    reporter: Reporter | None  # who the notifier is when the request names no one
+
+
+_USER_LANE = _Lane(Source.NOTICE, USER_NOTICE_PERIOD, None, None, None)
+
+
+def _graver(first: Category | None, second: Category | None) -> Category | None:
+    """The more severe of two categories: a case goes to the queue of the worse allegation."""
+    if first is None or second is None:
+        return first or second
+    return second if SEVERITY[second] > SEVERITY[first] else first
+
+
+class NoticeDesk:
+    """Receives notices, answers them, and shows them to those allowed to see them."""
+
+    def __init__(self, pipeline: Pipeline, clock: Callable[[], datetime]) -> None:
+        self.pipeline = pipeline
+        self.store = pipeline.store
+        self.queues = pipeline.queues
+        self.clock = clock
+        self.flaggers = FlaggerRegistry(pipeline.store, clock)
+
+    def receive(self, request: NoticeRequest, notifier: Notifier) -> NoticeInfo:
+        """Check, record and route a notice (see the module docstring); raises NoticeError."""
+        try:
+            try:
+                return self._receive(request, notifier)
+            except IntegrityError:
+                # another request recorded the reported item between our read and our write: go
+                # again, and this time it is found
+                return self._receive(request, notifier)
+        except NoticeForbiddenError as exc:
+            self._refused(request, notifier, exc)
+            raise
+
+    def _receive(self, request: NoticeRequest, notifier: Notifier) -> NoticeInfo:
+        now = self.clock()
+        with self.store.transaction() as session:
+            lane = self._lane(session, notifier, request.category)
+            if request.reporter is None and lane.reporter is not None:
+                request = replace(request, reporter=lane.reporter)
+            missing = missing_elements(request)
+            if missing:
+                raise NoticeError(
+                    "incomplete_notice",
+                    "the notice lacks what DSA Art. 16(2) requires: " + "; ".join(missing),
+                )
+            if not request.good_faith:
+                raise NoticeError(
+                    "good_faith_required",
+                    "(d) the notifier must state in good faith that the notice is accurate and complete"
+                    " (`good_faith: true`, DSA Art. 16(2)(d))",
+                )
+            content_id = request.content_id
+            assert content_id is not None  # missing_elements requires it
+            if request.content is not None and request.content.id != content_id:
+                raise NoticeError(
+                    "content_mismatch",
+                    f"content.id {request.content.id!r} is not the content_id {content_id!r} the notice names",
+                )
+            decision_id, decision, signals, content = self._decided(
+                session, request, content_id, lane, notifier, now
+            )
+            audit = AuditLog(session)
+            row = Notice(
+                id=new_id("ntc"),
+                content_id=content_id,
+                url=request.url,
+                category=request.category.value,
+                legal_ground=request.legal_ground,
+                explanation=request.explanation,
+                reporter_name=request.reporter.name if request.reporter else None,
+                reporter_email=request.reporter.email if request.reporter else None,
+                good_faith=True,
+                source=lane.source.value,
+                flagger_id=lane.flagger_id,
+                submitted_by=notifier.actor,
+                received_at=now,
+                deadline=now + lane.period,
+                state=NoticeState.RECEIVED.value,
+                case_id=None,
+                decision_id=None,
+                decided_at=None,
+                outcome=None,
+                automated=None,
+            )
+            notice_store.add_notice(session, row)
+            event_id = notice_store.confirm_receipt(session, row, now)
+            if decision.outcome not in RESTRICTING_OUTCOMES:
+                row.case_id = self._case(
+                    session, audit, row, lane, decision_id, decision, content, signals, now
+                )
+            audit.append(
+                actor=notifier.actor,
+                action="notice.received",
+                subject_type="content",
+                subject_id=content_id,
+                payload={
+                    "notice_id": row.id,
+                    "source": row.source,
+                    "flagger_id": row.flagger_id,
+                    "category": row.category,
+                    "deadline": iso(row.deadline),
+                    "case_id": row.case_id,
+                    "event_id": event_id,
+                },
+                at=now,
+            )
+            if row.case_id is None:  # already restricted: the decision in force is the answer
+                notice_store.answer(session, row, decision_id, decision, notifier.actor, now)
+            return notice_store.info(row)
+
+    def _lane(self, session: Session, notifier: Notifier, category: Category) -> _Lane:
+        if notifier.role is not Role.TRUSTED_FLAGGER:
+            return _USER_LANE
+        flagger = notice_store.flagger_row(session, notifier.bound_to or "")
+        if flagger is None:
+            raise NoticeForbiddenError(
+                "unregistered_flagger",
+                f"this key is bound to {notifier.bound_to!r}, which is not a registered trusted flagger",
+            )
+        if flagger.state == FlaggerState.SUSPENDED.value:
+            raise NoticeForbiddenError(
+                "flagger_suspended",
+                f"notices from {flagger.name} are not processed while its trusted-flagger status is"
+                " suspended (DSA Art. 23(2))",
+            )
+        reporter = Reporter(flagger.name, flagger.contact_email)
+        if category.value not in flagger.expertise:
+            # priority is for notices "within their designated area of expertise" (Art. 22(1)); any
+            # other notice of theirs is an ordinary one, still counted in their statistics
+            return _Lane(Source.NOTICE, USER_NOTICE_PERIOD, flagger.id, None, reporter)
+        return _Lane(Source.TRUSTED_FLAGGER, TRUSTED_FLAGGER_PERIOD, flagger.id, flagger.name, reporter)
+
+    def _decided(
+        self,
+        session: Session,
+        request: NoticeRequest,
+        content_id: str,
+        lane: _Lane,
+        notifier: Notifier,
+        now: datetime,
+    ) -> tuple[str, Decision, tuple[Signal, ...], Content | None]:
+        """The decision in force on the reported item, recording and deciding the item first if it is
+        new; with the item itself when it was sent."""
+        stored = content_store.current_decisions(session, [content_id]).get(content_id)
+        if stored is not None:
+            return stored.id, stored.decision, stored.signals, None
+        if request.content is None:
+            raise NoticeError(
+                "unknown_content",
+                f"Vigil has not seen content {content_id!r}: send the item in `content` with the notice",
+            )
+        [outcome] = self.pipeline.record(
+            session, [request.content], DecisionContext(lane.source), notifier.actor, now
+        )
+        return outcome.decision_id, outcome.decision, outcome.signals, request.content
+
+    def _case(
+        self,
+        session: Session,
+        audit: AuditLog,
+        row: Notice,
+        lane: _Lane,
+        decision_id: str,
+        decision: Decision,
+        content: Content | None,
+        signals: Sequence[Signal],
+        now: datetime,
+    ) -> str:
+        """The case the notice waits on: the content's open case, which it may make more urgent,
+        or a new one in the queue its allegation routes to."""
+        alleged = Category(row.category)
+        case = case_store.open_case_of(session, decision.subject)
+        if case is None:
+            if content is None:
+                [content] = content_store.load_contents(session, [row.content_id])
+            return create_case(
+                session,
+                audit,
+                self.queues,
+                CaseReason.NOTICE,
+                decision_id,
+                decision,
+                content,
+                tuple(signals),
+                row.submitted_by,
+                now,
+                deadline=row.deadline,
+                source=lane.source,
+                category=_graver(decision.category, alleged),
+            )
+        case.deadline = row.deadline if case.deadline is None else min(case.deadline, row.deadline)
+        if SOURCE_WEIGHT[lane.source.value] > SOURCE_WEIGHT.get(case.source, 0):
+            case.source = lane.source.value
+        graver = _graver(Category(case.category) if case.category else None, alleged)
+        case.category = graver.value if graver else None
+        if case.reason == CaseReason.QA_SAMPLE.value:  # someone outside now waits for this case
+            case.reason = CaseReason.NOTICE.value
+        restand(case)
+        moved_from = None
+        if not case.escalated:  # an escalated case stays with the senior reviewers
+            facts = RoutingFacts(CaseReason(case.reason), graver, case.source, case.language, case.country)
+            queue = self.queues.route(facts)
+            if queue != case.queue:
+                moved_from, case.queue, case.assignee, case.lease_expires_at = case.queue, queue, None, None
+        case.updated_at = now
+        case_store.add_event(
+            session,
+            case.id,
+            now,
+            row.submitted_by,
+            "noticed",
+            {
+                "notice_id": row.id,
+                "source": row.source,
+                "deadline": iso(case.deadline),
+                "moved_from": moved_from,
+            },
+        )
+        return case.id
+
+    def _refused(self, request: NoticeRequest, notifier: Notifier, exc: NoticeError) -> None:
+        """Record a refused trusted flagger's notice: the coordinator may ask what it sent while
+        suspended."""
+        with self.store.transaction() as session:
+            AuditLog(session).append(
+                actor=notifier.actor,
+                action="notice.refused",
+                subject_type="trusted_flagger",
+                subject_id=notifier.bound_to or "",
+                payload={
+                    "code": exc.code,
+                    "content_id": request.content_id,
+                    "category": request.category.value,
+                },
+                at=self.clock(),
+            )
+
+    @staticmethod
+    def scope(role: Role, bound_to: str | None) -> NoticeScope:
+        """The notices a caller sees: a trusted flagger its organisation's, the platform those it
+        relayed from users, the staff roles all of them."""
+        if role is Role.TRUSTED_FLAGGER:
+            return NoticeScope(flagger_id=bound_to or "")
+        if role is Role.PLATFORM:
+            return NoticeScope(users_only=True)
+        if role in _SEE_ALL:
+            return NoticeScope()
+        raise NoticeForbiddenError("forbidden", f"role '{role.value}' may not read notices")
+
+    def get(self, notice_id: str, scope: NoticeScope) -> NoticeInfo:
+        """The notice, if ``scope`` admits it; one it does not is reported missing, so that its
+        existence is not revealed either."""
+        with self.store.transaction() as session:
+            found = notice_store.get_notice(session, notice_id)
+        if found is None or not scope.admits(found):
+            raise NoticeNotFoundError("not_found", f"notice {notice_id!r} not found")
+        return found
+
+    def list(
+        self,
+        scope: NoticeScope,
+        limit: int,
+        offset: int,
+        state: NoticeState | None = None,
+        content_id: str | None = None,
+    ) -> list[NoticeInfo]:
+        """The notices ``scope`` admits, newest first, a page at a time."""
+        with self.store.transaction() as session:
+            return notice_store.list_notices(session, scope, limit, offset, state, content_id)

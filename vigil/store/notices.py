@@ -1,0 +1,300 @@
+"""Notices (DSA Art. 16), the trusted flaggers who send some of them (Art. 22), and the answers.
+
+A notice is answered once: when it arrives, if the decision in force already restricts the
+content, or when the case it joined is decided (:func:`answer_waiting`, called by the case desk in
+the transaction that records the reviewer's decision, as :func:`vigil.store.appeals.close_appeals`
+is). Each answer is audited and written to the outbox as a ``notice.decided`` event, so the
+platform can tell the notifier the decision and the redress available.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session
+
+from vigil.domain.audit import canonical_json
+from vigil.domain.decisions import AutomatedDecision, Decision, Source
+from vigil.domain.ids import iso, new_id
+from vigil.domain.notices import FlaggerState, NoticeState
+from vigil.domain.taxonomy import Category
+from vigil.store import outbox as outbox_store
+from vigil.store.audit import AuditLog
+from vigil.store.tables import Notice, TrustedFlagger
+
+NOTICE_RECEIVED_EVENT = "notice.received"
+NOTICE_DECIDED_EVENT = "notice.decided"
+
+# What a notifier may do about the decision on their notice (DSA Art. 16(5), 17(3)(f)): told with
+# every answer, in the API and in the ``notice.decided`` event.
+REDRESS: tuple[str, ...] = (
+    "an internal complaint against the decision, free of charge, through the platform, for at least"
+    " six months after being told of it (DSA Art. 20)",
+    "a certified out-of-court dispute settlement body of the notifier's choice (DSA Art. 21)",
+    "the courts, under the law of the member state concerned",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeInfo:
+    id: str
+    content_id: str
+    url: str | None
+    category: Category
+    legal_ground: str | None
+    explanation: str
+    reporter_name: str | None
+    reporter_email: str | None
+    good_faith: bool
+    source: Source
+    flagger_id: str | None
+    submitted_by: str
+    received_at: datetime
+    deadline: datetime
+    state: NoticeState
+    case_id: str | None
+    decision_id: str | None
+    decided_at: datetime | None
+    outcome: str | None
+    automated: bool | None
+
+
+def info(row: Notice) -> NoticeInfo:
+    return NoticeInfo(
+        id=row.id,
+        content_id=row.content_id,
+        url=row.url,
+        category=Category(row.category),
+        legal_ground=row.legal_ground,
+        explanation=row.explanation,
+        reporter_name=row.reporter_name,
+        reporter_email=row.reporter_email,
+        good_faith=row.good_faith,
+        source=Source(row.source),
+        flagger_id=row.flagger_id,
+        submitted_by=row.submitted_by,
+        received_at=row.received_at,
+        deadline=row.deadline,
+        state=NoticeState(row.state),
+        case_id=row.case_id,
+        decision_id=row.decision_id,
+        decided_at=row.decided_at,
+        outcome=row.outcome,
+        automated=row.automated,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeScope:
+    """Which notices a caller may see: all, one trusted flagger's, or those users sent through the
+    platform (``flagger_id`` None and ``users_only``)."""
+
+    flagger_id: str | None = None
+    users_only: bool = False
+
+    def admits(self, notice: NoticeInfo) -> bool:
+        if self.flagger_id is not None:
+            return notice.flagger_id == self.flagger_id
+        return notice.flagger_id is None if self.users_only else True
+
+    def clause(self) -> ColumnElement[bool]:
+        if self.flagger_id is not None:
+            return Notice.flagger_id == self.flagger_id
+        return Notice.flagger_id.is_(None) if self.users_only else true()
+
+
+def add_notice(session: Session, row: Notice) -> None:
+    session.add(row)
+    session.flush()  # the content it names was recorded in this transaction: check the key now
+
+
+def get_notice(session: Session, notice_id: str) -> NoticeInfo | None:
+    row = session.get(Notice, notice_id)
+    return info(row) if row else None
+
+
+def list_notices(
+    session: Session,
+    scope: NoticeScope,
+    limit: int,
+    offset: int = 0,
+    state: NoticeState | None = None,
+    content_id: str | None = None,
+) -> list[NoticeInfo]:
+    """The notices ``scope`` admits, newest first."""
+    query = select(Notice).where(scope.clause())
+    if state is not None:
+        query = query.where(Notice.state == state.value)
+    if content_id is not None:
+        query = query.where(Notice.content_id == content_id)
+    rows = session.scalars(
+        query.order_by(Notice.received_at.desc(), Notice.id.desc()).limit(limit).offset(offset)
+    )
+    return [info(r) for r in rows]
+
+
+def confirm_receipt(session: Session, row: Notice, now: datetime) -> str:
+    """Write the ``notice.received`` event (the platform confirms receipt to the notifier, DSA
+    Art. 16(4)); returns its id. No contact details travel: the platform knows its user."""
+    event_id = new_id("evt")
+    payload = {
+        "id": event_id,
+        "type": NOTICE_RECEIVED_EVENT,
+        "created_at": iso(now),
+        "notice_id": row.id,
+        "content_id": row.content_id,
+        "received_at": iso(row.received_at),
+    }
+    outbox_store.enqueue(session, event_id, NOTICE_RECEIVED_EVENT, None, canonical_json(payload), now)
+    return event_id
+
+
+def answer(
+    session: Session, row: Notice, decision_id: str, decision: Decision, actor: str, now: datetime
+) -> None:
+    """Record ``decision`` as the answer to the notice, audit it and tell the platform (DSA Art. 16(5)):
+    the outcome, what it rests on, whether automated means took it, and the redress available."""
+    row.state = NoticeState.DECIDED.value
+    row.decision_id, row.decided_at, row.outcome = decision_id, now, decision.outcome
+    row.automated = decision.automated_decision is not AutomatedDecision.NOT_AUTOMATED
+    event_id = new_id("evt")
+    payload: dict[str, Any] = {
+        "id": event_id,
+        "type": NOTICE_DECIDED_EVENT,
+        "created_at": iso(now),
+        "notice_id": row.id,
+        "content_id": row.content_id,
+        "source": row.source,
+        "flagger_id": row.flagger_id,
+        "decision_id": decision_id,
+        "decided_at": iso(now),
+        "outcome": decision.outcome,
+        "category": decision.category.value if decision.category else None,
+        "ground": decision.ground.to_json() if decision.ground else None,
+        "territorial_scope": decision.territorial_scope.to_json(),
+        "automated": row.automated,
+        "automated_detection": decision.automated_detection,
+        "automated_decision": decision.automated_decision.value,
+        "redress": list(REDRESS),
+    }
+    outbox_store.enqueue(session, event_id, NOTICE_DECIDED_EVENT, decision_id, canonical_json(payload), now)
+    AuditLog(session).append(
+        actor=actor,
+        action="notice.decided",
+        subject_type="content",
+        subject_id=row.content_id,
+        payload={
+            "notice_id": row.id,
+            "decision_id": decision_id,
+            "outcome": row.outcome,
+            "automated": row.automated,
+            "event_id": event_id,
+        },
+        at=now,
+    )
+
+
+def _waiting(session: Session, content_id: str) -> list[Notice]:
+    return list(
+        session.scalars(
+            select(Notice)
+            .where(Notice.content_id == content_id, Notice.state == NoticeState.RECEIVED.value)
+            .order_by(Notice.received_at, Notice.id)
+        )
+    )
+
+
+def answer_waiting(
+    session: Session, content_id: str | None, decision_id: str, decision: Decision, actor: str, now: datetime
+) -> None:
+    """Answer every notice still waiting on ``content_id`` with ``decision``."""
+    if content_id is None:
+        return
+    for row in _waiting(session, content_id):
+        answer(session, row, decision_id, decision, actor, now)
+
+
+def waiting_source(session: Session, content_id: str | None) -> tuple[Source, str | None] | None:
+    """Who brought the content that notices still wait on, as a decision names it: a trusted
+    flagger, by its organisation's name, before users (whose names a decision never carries)."""
+    if content_id is None:
+        return None
+    rows = session.execute(
+        select(Notice.source, TrustedFlagger.name)
+        .outerjoin(TrustedFlagger, TrustedFlagger.id == Notice.flagger_id)
+        .where(Notice.content_id == content_id, Notice.state == NoticeState.RECEIVED.value)
+        .order_by(Notice.received_at, Notice.id)
+    ).all()
+    if not rows:
+        return None
+    for source, name in rows:
+        if source == Source.TRUSTED_FLAGGER.value:
+            return Source.TRUSTED_FLAGGER, name
+    return Source(rows[0][0]), None
+
+
+# --- trusted flaggers -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FlaggerInfo:
+    id: str
+    name: str
+    country: str
+    expertise: tuple[Category, ...]
+    coordinator: str
+    contact_email: str
+    state: FlaggerState
+    suspended_at: datetime | None
+    suspension_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def flagger_info(row: TrustedFlagger) -> FlaggerInfo:
+    return FlaggerInfo(
+        id=row.id,
+        name=row.name,
+        country=row.country,
+        expertise=tuple(Category(c) for c in row.expertise),
+        coordinator=row.coordinator,
+        contact_email=row.contact_email,
+        state=FlaggerState(row.state),
+        suspended_at=row.suspended_at,
+        suspension_reason=row.suspension_reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def flagger_row(session: Session, flagger_id: str) -> TrustedFlagger | None:
+    return session.get(TrustedFlagger, flagger_id)
+
+
+def add_flagger(session: Session, row: TrustedFlagger) -> FlaggerInfo:
+    session.add(row)
+    session.flush()
+    return flagger_info(row)
+
+
+def list_flaggers(session: Session) -> list[FlaggerInfo]:
+    return [flagger_info(r) for r in session.scalars(select(TrustedFlagger).order_by(TrustedFlagger.id))]
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeTiming:
+    """What a trusted flagger's statistics are computed from, per notice."""
+
+    received_at: datetime
+    decided_at: datetime | None
+    outcome: str | None
+
+
+def flagger_timings(session: Session, flagger_id: str) -> list[NoticeTiming]:
+    rows = session.execute(
+        select(Notice.received_at, Notice.decided_at, Notice.outcome).where(Notice.flagger_id == flagger_id)
+    )
+    return [NoticeTiming(received, decided, outcome) for received, decided, outcome in rows]
