@@ -135,8 +135,12 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=ConsoleRo
 
 def mount_console(app: FastAPI) -> None:
     """Serve the console on ``app`` under ``/console``, with its security headers."""
+    # imported here: the legal pages build on this module's sessions, forms and refusals
+    from vigil.web.legal import router as legal_router
+
     app.state.console = Console(SessionStore(), ExposureCounter())
     app.include_router(router)
+    app.include_router(legal_router)
     app.add_middleware(SecurityHeaders)
 
 
@@ -156,7 +160,7 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def _signed_in(request: Request) -> ConsoleSession:
+def current_session(request: Request) -> ConsoleSession:
     """The request's live session whose key is still active; raises SignInRequired otherwise."""
     console = _console(request)
     session = console.sessions.get(request.cookies.get(SESSION_COOKIE, ""), _now(request))
@@ -212,15 +216,15 @@ async def _posted(request: Request) -> Posted:
     return Posted(form)
 
 
-def _checked(request: Request, posted: Posted) -> ConsoleSession:
+def session_with_token(request: Request, posted: Posted) -> ConsoleSession:
     """The signed-in session, if the form carries its CSRF token; 403 otherwise."""
-    session = _signed_in(request)
+    session = current_session(request)
     if not tokens_match(session.csrf, posted.text("csrf", 256)):
         raise Refusal(403, "The form is missing its security token (CSRF). Reload the page and try again.")
     return session
 
 
-def _page(
+def render_page(
     request: Request, session: ConsoleSession, template: str, context: dict[str, Any], status: int = 200
 ) -> HTMLResponse:
     console = _console(request)
@@ -234,7 +238,9 @@ def _page(
     return HTMLResponse(render(template, {**common, **context}), status_code=status)
 
 
-def _redirect(request: Request, session: ConsoleSession, to: str, flash: Flash | None = None) -> Response:
+def redirect_after_post(
+    request: Request, session: ConsoleSession, to: str, flash: Flash | None = None
+) -> Response:
     if flash is not None:
         _console(request).sessions.set_flash(session.id, flash)
     return RedirectResponse(to, status_code=303)
@@ -253,7 +259,7 @@ def _case_refusal(exc: Exception) -> Refusal:
 
 @router.get("")
 def home(request: Request) -> Response:
-    _signed_in(request)
+    current_session(request)
     return RedirectResponse(f"{PREFIX}/queues", status_code=303)
 
 
@@ -319,7 +325,7 @@ async def logout(request: Request) -> Response:
 
 
 def _logout(request: Request, posted: Posted) -> Response:
-    session = _checked(request, posted)
+    session = session_with_token(request, posted)
     _console(request).sessions.end(session.id)
     response = RedirectResponse(f"{PREFIX}/login", status_code=303)
     response.delete_cookie(
@@ -335,11 +341,13 @@ async def settings(request: Request) -> Response:
 
 
 def _settings(request: Request, posted: Posted) -> Response:
-    session = _checked(request, posted)
+    session = session_with_token(request, posted)
     reveal = posted.text("reveal_sensitive", 8) == "on"
     _console(request).sessions.set_reveal(session.id, reveal)
     shown = "shown unblurred" if reveal else "blurred until you reveal them"
-    return _redirect(request, session, f"{PREFIX}/queues", Flash("ok", f"Sensitive previews are {shown}."))
+    return redirect_after_post(
+        request, session, f"{PREFIX}/queues", Flash("ok", f"Sensitive previews are {shown}.")
+    )
 
 
 # --- queues ------------------------------------------------------------------------------------------
@@ -347,7 +355,7 @@ def _settings(request: Request, posted: Posted) -> Response:
 
 @router.get("/queues")
 def queues_page(request: Request) -> Response:
-    session = _signed_in(request)
+    session = current_session(request)
     desk, now = get_desk(request), _now(request)
     rows: list[QueueRow] = []
     with get_store(request).transaction() as db:
@@ -357,12 +365,12 @@ def queues_page(request: Request) -> Response:
             rows.append(QueueRow(queue, counts.get(queue.name, 0), ranked[0].priority if ranked else -1))
     waiting = [r for r in rows if r.top >= 0]
     first = max(waiting, key=lambda r: r.top) if waiting else None
-    return _page(request, session, "queues.html", {"rows": rows, "first": first})
+    return render_page(request, session, "queues.html", {"rows": rows, "first": first})
 
 
 @router.get("/queues/{name}")
 def queue_page(request: Request, name: str) -> Response:
-    session = _signed_in(request)
+    session = current_session(request)
     desk, now = get_desk(request), _now(request)
     try:
         found = reviewable_queue(desk.queues, name[:MAX_ID_LENGTH], session.principal.role)
@@ -372,7 +380,7 @@ def queue_page(request: Request, name: str) -> Response:
         ranked = ranked_open_cases(db, found.name, now, limit=QUEUE_ROWS)
         total = case_store.open_counts(db).get(found.name, 0)
     context = {"queue": found, "ranked": ranked, "total": total, "now": now}
-    return _page(request, session, "queue.html", context)
+    return render_page(request, session, "queue.html", context)
 
 
 @router.post("/queues/{name}/next")
@@ -382,7 +390,7 @@ async def next_case(request: Request, name: str) -> Response:
 
 
 def _next_case(request: Request, posted: Posted, name: str) -> Response:
-    session = _checked(request, posted)
+    session = session_with_token(request, posted)
     return _claim_next_or_back(request, session, name[:MAX_ID_LENGTH], "")
 
 
@@ -393,8 +401,8 @@ def _claim_next_or_back(request: Request, session: ConsoleSession, name: str, do
         raise _case_refusal(exc) from None
     if claimed is None:
         message = f"{done}No case in {name} is waiting for you.".strip()
-        return _redirect(request, session, f"{PREFIX}/queues/{name}", Flash("ok", message))
-    return _redirect(
+        return redirect_after_post(request, session, f"{PREFIX}/queues/{name}", Flash("ok", message))
+    return redirect_after_post(
         request,
         session,
         f"{PREFIX}/cases/{claimed.id}",
@@ -449,7 +457,7 @@ def _case_page(
         "error": error,
         "now": now,
     }
-    return _page(request, session, "case.html", context, status)
+    return render_page(request, session, "case.html", context, status)
 
 
 def _lapsed(until: datetime | None, now: datetime) -> bool:
@@ -458,7 +466,7 @@ def _lapsed(until: datetime | None, now: datetime) -> bool:
 
 @router.get("/cases/{case_id}")
 def case_page(request: Request, case_id: str) -> Response:
-    return _case_page(request, _signed_in(request), case_id)
+    return _case_page(request, current_session(request), case_id)
 
 
 def _act(request: Request, session: ConsoleSession, case_id: str, change: Callable[[], Response]) -> Response:
@@ -472,25 +480,26 @@ def _act(request: Request, session: ConsoleSession, case_id: str, change: Callab
         raise _case_refusal(exc) from None
 
 
-async def _on_case(
-    request: Request, case_id: str, handler: Callable[[Request, Posted, str], Response]
+async def on_posted_form(
+    request: Request, subject_id: str, handler: Callable[[Request, Posted, str], Response]
 ) -> Response:
-    """Read a case form's fields, then run ``handler`` off the event loop (it uses the store)."""
+    """Read a form's fields, then run ``handler`` on the id it is about off the event loop (it uses
+    the store): the case and order pages post their forms through it."""
     posted = await _posted(request)
-    return await run_in_threadpool(handler, request, posted, case_id[:MAX_ID_LENGTH])
+    return await run_in_threadpool(handler, request, posted, subject_id[:MAX_ID_LENGTH])
 
 
 @router.post("/cases/{case_id}/claim")
 async def claim(request: Request, case_id: str) -> Response:
-    return await _on_case(request, case_id, _claim)
+    return await on_posted_form(request, case_id, _claim)
 
 
 def _claim(request: Request, posted: Posted, case_id: str) -> Response:
-    session = _checked(request, posted)
+    session = session_with_token(request, posted)
 
     def change() -> Response:
         get_desk(request).claim(case_id, _reviewer(session))
-        return _redirect(
+        return redirect_after_post(
             request, session, f"{PREFIX}/cases/{case_id}", Flash("ok", "You hold this case now.")
         )
 
@@ -499,15 +508,15 @@ def _claim(request: Request, posted: Posted, case_id: str) -> Response:
 
 @router.post("/cases/{case_id}/release")
 async def release(request: Request, case_id: str) -> Response:
-    return await _on_case(request, case_id, _release)
+    return await on_posted_form(request, case_id, _release)
 
 
 def _release(request: Request, posted: Posted, case_id: str) -> Response:
-    session = _checked(request, posted)
+    session = session_with_token(request, posted)
 
     def change() -> Response:
         get_desk(request).release(case_id, _reviewer(session))
-        return _redirect(
+        return redirect_after_post(
             request, session, f"{PREFIX}/cases/{case_id}", Flash("ok", "The case is back in its queue.")
         )
 
@@ -516,36 +525,36 @@ def _release(request: Request, posted: Posted, case_id: str) -> Response:
 
 @router.post("/cases/{case_id}/note")
 async def note(request: Request, case_id: str) -> Response:
-    return await _on_case(request, case_id, _note)
+    return await on_posted_form(request, case_id, _note)
 
 
 def _note(request: Request, posted: Posted, case_id: str) -> Response:
-    session = _checked(request, posted)
+    session = session_with_token(request, posted)
     text = posted.text("text", MAX_NOTE_LENGTH).strip()
     if not text:
         return _case_page(request, session, case_id, 422, "A note needs some text.")
 
     def change() -> Response:
         get_desk(request).note(case_id, _reviewer(session), text)
-        return _redirect(request, session, f"{PREFIX}/cases/{case_id}", Flash("ok", "Note added."))
+        return redirect_after_post(request, session, f"{PREFIX}/cases/{case_id}", Flash("ok", "Note added."))
 
     return _act(request, session, case_id, change)
 
 
 @router.post("/cases/{case_id}/escalate")
 async def escalate(request: Request, case_id: str) -> Response:
-    return await _on_case(request, case_id, _escalate)
+    return await on_posted_form(request, case_id, _escalate)
 
 
 def _escalate(request: Request, posted: Posted, case_id: str) -> Response:
-    session = _checked(request, posted)
+    session = session_with_token(request, posted)
     text = posted.text("note", MAX_NOTE_LENGTH).strip()
 
     def change() -> Response:
         desk = get_desk(request)
         origin = desk.get(case_id, _reviewer(session)).queue
         target = desk.escalate(case_id, _reviewer(session), text)
-        return _redirect(
+        return redirect_after_post(
             request,
             session,
             f"{PREFIX}/queues/{origin}",
@@ -557,11 +566,11 @@ def _escalate(request: Request, posted: Posted, case_id: str) -> Response:
 
 @router.post("/cases/{case_id}/decide")
 async def decide(request: Request, case_id: str) -> Response:
-    return await _on_case(request, case_id, _decide)
+    return await on_posted_form(request, case_id, _decide)
 
 
 def _decide(request: Request, posted: Posted, case_id: str) -> Response:
-    session = _checked(request, posted)
+    session = session_with_token(request, posted)
     names = posted.texts("action", MAX_ID_LENGTH, len(Action))
     known = {a.value: a for a in Action}
     unknown = [n for n in names if n not in known]
@@ -580,7 +589,7 @@ def _decide(request: Request, posted: Posted, case_id: str) -> Response:
         done = f"Decided: {decision.outcome.replace('_', ' ')}."
         if and_next:
             return _claim_next_or_back(request, session, queue_name, done + " ")
-        return _redirect(request, session, f"{PREFIX}/cases/{case_id}", Flash("ok", done))
+        return redirect_after_post(request, session, f"{PREFIX}/cases/{case_id}", Flash("ok", done))
 
     return _act(request, session, case_id, change)
 
