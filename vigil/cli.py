@@ -532,7 +532,12 @@ def key_create(
         _fail(
             f"--bound-to is {'required' if parsed in BOUND_ROLES else 'not allowed'} for role {parsed.value}"
         )
-    info, token = Admin(_store()).create_key(parsed, label, bound_to, CLI_ACTOR)
+    store = _store()
+    with store.transaction() as session:
+        problem = key_store.binding_problem(session, parsed, bound_to)
+    if problem is not None:
+        _fail(problem)
+    info, token = Admin(store).create_key(parsed, label, bound_to, CLI_ACTOR)
     if as_json:
         _print_json({"id": info.id, "role": info.role, "key": token})
     else:

@@ -105,6 +105,10 @@ def test_policy_apply_versions_and_lists(capsys: pytest.CaptureFixture[str], tmp
         (("bank", "add", "b", "--type", "crc32", "00"), "unknown hash type 'crc32'"),
         (("policy", "validate", "nowhere.yaml"), "no such file or folder"),
         (("key", "create", "--role", "authority"), "--bound-to is required"),
+        (
+            ("key", "create", "--role", "authority", "--bound-to", "fr-nobody"),
+            "bound_to 'fr-nobody' is not a registered authority",
+        ),
         (("bank", "frobnicate"), "No such command 'frobnicate'"),
         (("serve", "--port", "99999"), "less than or equal to 65535"),
     ],

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.domain.roles import Role
-from vigil.store.tables import ApiKey
+from vigil.store.tables import ApiKey, Authority, TrustedFlagger
 
 PREFIX = "vgl"
 
@@ -88,3 +88,21 @@ def revoke_key(session: Session, key_id: str, now: datetime) -> KeyInfo | None:
     if row.revoked_at is None:
         row.revoked_at = now
     return _info(row)
+
+
+# what a bound key's ``bound_to`` must name: a key for an organisation no one registered would let its
+# holder speak for it (a trusted flagger's priority lane, an authority's orders)
+_BINDINGS: dict[Role, tuple[type[TrustedFlagger] | type[Authority], str]] = {
+    Role.TRUSTED_FLAGGER: (TrustedFlagger, "registered trusted flagger (POST /v1/trusted-flaggers)"),
+    Role.AUTHORITY: (Authority, "registered authority (POST /v1/authorities)"),
+}
+
+
+def binding_problem(session: Session, role: Role, bound_to: str | None) -> str | None:
+    """Why a key of ``role`` cannot be bound to ``bound_to`` (nobody registered it), or None."""
+    if role not in _BINDINGS or bound_to is None:
+        return None
+    table, what = _BINDINGS[role]
+    if session.get(table, bound_to) is None:
+        return f"bound_to {bound_to!r} is not a {what}"
+    return None

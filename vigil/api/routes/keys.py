@@ -14,7 +14,6 @@ from vigil.domain.roles import BOUND_ROLES, Role
 from vigil.pipeline.admin import Admin
 from vigil.store import keys as key_store
 from vigil.store.db import Store
-from vigil.store.tables import Authority, TrustedFlagger
 
 router = APIRouter(tags=["keys"])
 
@@ -61,22 +60,11 @@ def _created(info: key_store.KeyInfo, token: str) -> CreatedKeyOut:
     return CreatedKeyOut(**KeyOut.model_validate(info).model_dump(), key=token)
 
 
-# what a bound key's ``bound_to`` must name: a key for an organisation no one registered would let its
-# holder speak for it (a trusted flagger's priority, an authority's orders)
-_BINDINGS: dict[Role, tuple[type[TrustedFlagger] | type[Authority], str]] = {
-    Role.TRUSTED_FLAGGER: (TrustedFlagger, "registered trusted flagger (POST /v1/trusted-flaggers)"),
-    Role.AUTHORITY: (Authority, "registered authority"),
-}
-
-
 def _check_binding(store: Store, role: Role, bound_to: str | None) -> None:
-    if role not in _BINDINGS or bound_to is None:
-        return
-    table, what = _BINDINGS[role]
     with store.transaction() as session:
-        found = session.get(table, bound_to)
-    if found is None:
-        raise ApiError(422, "unknown_binding", f"bound_to {bound_to!r} is not a {what}")
+        problem = key_store.binding_problem(session, role, bound_to)
+    if problem is not None:
+        raise ApiError(422, "unknown_binding", problem)
 
 
 @router.post("/keys", status_code=201, response_model=CreatedKeyOut, summary="Create an API key")
