@@ -494,3 +494,15 @@ def test_a_key_for_an_unregistered_organisation_cannot_send_notices(api: Api) ->
     refused = _send(api, stray, _notice_body("post-1", reporter=None), status=403)
 
     assert refused["error"]["code"] == "unregistered_flagger"
+
+
+def test_content_first_seen_in_a_trusted_flaggers_notice_names_the_flagger_as_its_source(api: Api) -> None:
+    hotline = _flagger(api, "hotline")
+
+    _send(api, hotline, _notice_body("post-tf", content=_item("post-tf")))
+
+    stored = api.client.get("/v1/content/post-tf", headers=api.admin).json()
+    assert (stored["decision"]["source"], stored["decision"]["source_identity"]) == (
+        "trusted_flagger",
+        "Hotline e.V.",
+    )

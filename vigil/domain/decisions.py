@@ -109,6 +109,8 @@ class DecisionContext:
     """The circumstances of a decision that are not in the content itself."""
 
     source: Source = Source.VOLUNTARY
+    # the trusted flagger or authority behind the source, named in the statement of reasons
+    source_identity: str | None = None
 
     def to_activation(self) -> dict[str, Any]:
         """The ``context`` variable that policy conditions see."""
@@ -192,7 +194,9 @@ class Decision:
         return self.actions & PLATFORM_ACTIONS
 
     @classmethod
-    def no_action(cls, subject: Subject, source: Source, automated_detection: bool) -> Decision:
+    def no_action(
+        cls, subject: Subject, source: Source, automated_detection: bool, source_identity: str | None = None
+    ) -> Decision:
         return cls(
             subject=subject,
             actions=frozenset(),
@@ -205,6 +209,7 @@ class Decision:
             review=None,
             source=source,
             policies=(),
+            source_identity=source_identity,
         )
 
     @property

@@ -293,7 +293,7 @@ class NoticeDesk:
                 f"Vigil has not seen content {content_id!r}: send the item in `content` with the notice",
             )
         [outcome] = self.pipeline.record(
-            session, [request.content], DecisionContext(lane.source), notifier.actor, now
+            session, [request.content], DecisionContext(lane.source, lane.flagger_name), notifier.actor, now
         )
         return outcome.decision_id, outcome.decision, outcome.signals, request.content
 

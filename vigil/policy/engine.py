@@ -147,7 +147,9 @@ class PolicySet:
                 target.append(policy.outcome())
         automated_detection = bool(signals)
         if not enforced:
-            decision = Decision.no_action(content.subject, context.source, automated_detection)
+            decision = Decision.no_action(
+                content.subject, context.source, automated_detection, context.source_identity
+            )
             if not (shadow or failed):
                 return decision
             return replace(decision, review=ReviewMode.AFTER if failed else None, shadow=tuple(shadow))
@@ -178,6 +180,7 @@ class PolicySet:
             automated_decision=AutomatedDecision.FULLY,
             review=review,
             source=context.source,
+            source_identity=context.source_identity,
             policies=tuple(sorted((o.policy for o in enforced), key=str)),
             shadow=tuple(shadow),
             # a strike counts once a restriction is in force: held ones wait for the reviewer

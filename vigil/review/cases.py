@@ -375,9 +375,8 @@ class CaseDesk:
     ) -> Decision:
         if not verdict.actions:
             return replace(
-                Decision.no_action(reviewed.subject, source, reviewed.automated_detection),
+                Decision.no_action(reviewed.subject, source, reviewed.automated_detection, source_identity),
                 automated_decision=AutomatedDecision.NOT_AUTOMATED,
-                source_identity=source_identity,
             )
         if verdict.policy_id is None:
             raise VerdictError("a restriction needs the policy it rests on (policy_id)")

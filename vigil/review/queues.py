@@ -68,7 +68,14 @@ MAX_DEPTH = 16  # a configuration nests four levels; deeper is an attack on the 
 # The roles that work cases. Listed, not derived, so that a role added later is kept out of every
 # queue until someone decides otherwise.
 REVIEWING_ROLES: frozenset[Role] = frozenset(
-    {Role.REVIEWER, Role.SENIOR_REVIEWER, Role.CHILD_SAFETY_REVIEWER, Role.LEGAL, Role.SENIOR_LEGAL, Role.ADMIN}
+    {
+        Role.REVIEWER,
+        Role.SENIOR_REVIEWER,
+        Role.CHILD_SAFETY_REVIEWER,
+        Role.LEGAL,
+        Role.SENIOR_LEGAL,
+        Role.ADMIN,
+    }
 )
 
 # ISO 639-1: every assigned two-letter language code. Checked so that a typo such as 'ge' for

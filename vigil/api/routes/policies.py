@@ -20,7 +20,9 @@ from vigil.store.db import Store
 router = APIRouter(tags=["policies"])
 
 _ADMINS = require(Role.ADMIN)
-_READERS = require(Role.ADMIN, Role.LEGAL, Role.SENIOR_LEGAL, Role.AUDITOR, Role.REVIEWER, Role.SENIOR_REVIEWER)
+_READERS = require(
+    Role.ADMIN, Role.LEGAL, Role.SENIOR_LEGAL, Role.AUDITOR, Role.REVIEWER, Role.SENIOR_REVIEWER
+)
 
 
 class PolicySourceIn(BaseModel):
