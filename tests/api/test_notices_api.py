@@ -506,3 +506,21 @@ def test_content_first_seen_in_a_trusted_flaggers_notice_names_the_flagger_as_it
         "trusted_flagger",
         "Hotline e.V.",
     )
+
+
+def test_the_reviewer_reads_what_the_notifier_alleges_but_not_who_they_are(api: Api) -> None:
+    _submit(api, _item("post-1"))
+    receipt = _send(api, api.as_(api.key(Role.PLATFORM)), _notice_body("post-1", legal_ground="StGB § 130"))
+
+    case = api.client.get(f"/v1/cases/{receipt['case_id']}", headers=api.as_(api.key(Role.REVIEWER))).json()
+
+    [notice] = case["notices"]
+    assert (notice["id"], notice["source"], notice["category"], notice["legal_ground"]) == (
+        receipt["id"],
+        "notice",
+        "hate_speech",
+        "StGB § 130",
+    )
+    assert notice["explanation"] == EXPLANATION
+    assert REPORTER["email"] not in str(case)
+    assert REPORTER["name"] not in str(case)

@@ -23,15 +23,18 @@ from vigil.review.queues import Queue, QueueConfig
 from vigil.store import appeals as appeal_store
 from vigil.store import cases as case_store
 from vigil.store import content as content_store
+from vigil.store import notices as notice_store
 from vigil.store.appeals import AppealInfo
 from vigil.store.cases import CaseEventInfo, CaseInfo
 from vigil.store.content import StoredDecision
+from vigil.store.notices import NoticeInfo
 from vigil.store.tables import Appeal
 
 # "claim next" tries at most this many cases before saying the queue has nothing for the caller: the
 # cases it skips are held by others or are appeals against the caller's own decision
 MAX_CLAIM_ATTEMPTS = 50
 MAX_APPEALS_SHOWN = 50
+MAX_NOTICES_SHOWN = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,7 @@ class CaseFile:
     reviewed: StoredDecision | None
     content: Content | None
     history: History
+    notices: tuple[NoticeInfo, ...] = ()  # the notices the case answers: what the notifiers allege
 
 
 def rank(case: CaseInfo, now: datetime) -> RankedCase:
@@ -108,7 +112,8 @@ def read_case_file(desk: CaseDesk, case_id: str, reviewer: Reviewer) -> CaseFile
         reviewed = content_store.get_decision(session, case.decision_id)
         contents = content_store.load_contents(session, [case.content_id]) if case.content_id else []
         history = subject_history(session, case.content_id) if case.content_id else History(None, None)
-    return CaseFile(case, tuple(events), reviewed, contents[0] if contents else None, history)
+        notices = notice_store.notices_of_case(session, case_id, MAX_NOTICES_SHOWN)
+    return CaseFile(case, tuple(events), reviewed, contents[0] if contents else None, history, tuple(notices))
 
 
 def appeals_of_case(session: Session, case_id: str) -> list[AppealInfo]:

@@ -136,6 +136,14 @@ def list_notices(
     return [info(r) for r in rows]
 
 
+def notices_of_case(session: Session, case_id: str, limit: int) -> list[NoticeInfo]:
+    """The notices a case answers, oldest first."""
+    rows = session.scalars(
+        select(Notice).where(Notice.case_id == case_id).order_by(Notice.received_at, Notice.id).limit(limit)
+    )
+    return [info(r) for r in rows]
+
+
 def confirm_receipt(session: Session, row: Notice, now: datetime) -> str:
     """Write the ``notice.received`` event (the platform confirms receipt to the notifier, DSA
     Art. 16(4)); returns its id. No contact details travel: the platform knows its user."""

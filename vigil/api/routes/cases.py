@@ -100,6 +100,23 @@ class RecordOut(BaseModel):
     latest: list[PastDecisionOut]
 
 
+class CaseNoticeOut(BaseModel):
+    """A notice the case answers, as a reviewer needs it: the allegation, not the notifier's identity."""
+
+    id: str
+    source: str = Field(description="notice (a user, through the platform) or trusted_flagger")
+    flagger_id: str | None
+    category: str = Field(description="the illegality alleged")
+    legal_ground: str | None
+    explanation: str = Field(
+        description="why the notifier says it is illegal, as written (escape it when shown)"
+    )
+    url: str | None
+    received_at: datetime
+    deadline: datetime
+    state: str
+
+
 class CaseDetailOut(CaseOut):
     events: list[CaseEventOut]
     author: RecordOut | None = Field(description="the record of the content's author on their other content")
@@ -107,6 +124,7 @@ class CaseDetailOut(CaseOut):
     decision: dict[str, Any] | None = Field(description="the decision under review")
     signals: list[dict[str, Any]] = Field(description="what the detectors found, with their evidence")
     text: str = Field(description="the content's text, as the user wrote it (escape it when shown)")
+    notices: list[CaseNoticeOut] = Field(description="the notices this case answers")
 
 
 class VerdictIn(BaseModel):
@@ -233,6 +251,21 @@ def get_case(
         text=file.content.text if file.content else "",
         author=_record(file.history.author),
         channel=_record(file.history.channel),
+        notices=[
+            CaseNoticeOut(
+                id=n.id,
+                source=n.source.value,
+                flagger_id=n.flagger_id,
+                category=n.category.value,
+                legal_ground=n.legal_ground,
+                explanation=n.explanation,
+                url=n.url,
+                received_at=n.received_at,
+                deadline=n.deadline,
+                state=n.state.value,
+            )
+            for n in file.notices
+        ],
     )
 
 
