@@ -400,3 +400,31 @@ def test_a_rotated_key_makes_old_signatures_worthless(api: Api, paris: SigningAu
 
     assert old.status_code == 401
     assert new.status_code == 201
+
+
+def test_an_order_closes_the_open_case_on_its_content_and_answers_the_notices_waiting_on_it(
+    api: Api, paris: SigningAuthority
+) -> None:
+    post(api, "post-11")
+    notice = {
+        "content_id": "post-11",
+        "category": "terrorism",
+        "explanation": "This account shares the propaganda videos of a terrorist group.",
+        "reporter": {"name": "Ana Example", "email": "ana@example.org"},
+        "good_faith": True,
+    }
+    receipt = api.client.post("/v1/notices", json=notice, headers=api.as_(api.key(Role.PLATFORM))).json()
+    reviewer = api.as_(api.key(Role.REVIEWER))
+    assert api.client.get(f"/v1/cases/{receipt['case_id']}", headers=reviewer).json()["state"] == "open"
+
+    order = send(
+        api, paris, api.key(Role.AUTHORITY, paris.id), removal_order(paris, "TCO-11", "post-11")
+    ).json()
+
+    case = api.client.get(f"/v1/cases/{receipt['case_id']}", headers=reviewer).json()
+    assert case["state"] == "closed"  # a later verdict on the older decision cannot lift the order's effect
+    assert case["events"][-1]["kind"] == "closed_by_order"
+    assert case["events"][-1]["detail"]["order_id"] == order["id"]
+    answered = api.client.get(f"/v1/notices/{receipt['id']}", headers=api.admin).json()
+    assert (answered["state"], answered["outcome"]) == ("decided", "geo_restrict")
+    assert answered["decision_id"] == order["effect"]["targets"][0]["decision_id"]

@@ -66,6 +66,7 @@ from vigil.domain.taxonomy import Category
 from vigil.intake.authorities import AuthorityInfo, get_authority, signature_valid
 from vigil.intake.safeguards import Assessment, LegalConfig, OrderFacts, SafeguardFlag, assess
 from vigil.pipeline.service import Pipeline
+from vigil.review.cases import close_by_order
 from vigil.store import content as content_store
 from vigil.store import orders as order_store
 from vigil.store import outbox as outbox_store
@@ -519,6 +520,7 @@ class OrderDesk:
             source_identity=authority.name,
         )
         decision_id, recorded = self.pipeline.record_reviewed(session, content, decision, signals, actor, now)
+        close_by_order(session, decision.subject, decision_id, recorded, actor, now, order.id)
         return TargetOutcome(
             content.id,
             content.id,

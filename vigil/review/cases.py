@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from vigil.domain.cases import CaseReason, CaseState, PriorityFacts, ReviewMode, RoutingFacts
-from vigil.domain.content import Content
+from vigil.domain.content import Content, Subject
 from vigil.domain.decisions import (
     PLATFORM_ACTIONS,
     Action,
@@ -176,6 +176,78 @@ def _brought_by(reviewed: Decision, noticed: tuple[Source, str | None] | None) -
     if noticed is not None and SOURCE_WEIGHT[noticed[0].value] >= SOURCE_WEIGHT.get(reviewed.source.value, 0):
         return noticed
     return reviewed.source, reviewed.source_identity
+
+
+def _close(
+    session: Session,
+    row: Case,
+    reviewed: Decision | None,
+    decision_id: str,
+    decision: Decision,
+    actor: str,
+    now: datetime,
+    kind: str,
+    detail: dict[str, Any],
+) -> None:
+    """Close ``row`` with ``decision`` and answer what waited on it: the appeals it decides and the
+    notices on its content."""
+    row.state, row.closed_at, row.closing_decision_id, row.updated_at = (
+        CaseState.CLOSED.value,
+        now,
+        decision_id,
+        now,
+    )
+    row.lease_expires_at = None  # the assignee stays: who decided (appeals go to someone else)
+    case_store.add_event(
+        session,
+        row.id,
+        now,
+        actor,
+        kind,
+        {"decision_id": decision_id, "actions": sorted(a.value for a in decision.actions), **detail},
+    )
+    if reviewed is not None:
+        close_appeals(session, row.id, reviewed, decision_id, decision, actor, now)
+    notice_store.answer_waiting(session, row.content_id, decision_id, decision, actor, now)
+    AuditLog(session).append(
+        actor=actor,
+        action=f"case.{kind}",
+        subject_type=row.subject_type,
+        subject_id=row.subject_id,
+        payload={"case_id": row.id, "decision_id": decision_id, "reviewed": row.decision_id, **detail},
+        at=now,
+    )
+
+
+def close_by_order(
+    session: Session,
+    subject: Subject,
+    decision_id: str,
+    decision: Decision,
+    actor: str,
+    now: datetime,
+    order_id: str,
+) -> str | None:
+    """An authority's order has decided ``subject``: its open case closes with that decision, so that
+    a later verdict on the older decision cannot lift what the order put in force, and the notices
+    and appeals waiting on it are answered. Returns the closed case's id, if there was one."""
+    row = case_store.open_case_of(session, subject)
+    if row is None:
+        return None
+    reviewed = content_store.get_decision(session, row.decision_id)
+    row.assignee = None  # no reviewer decided: a claim held on the case lapses with it
+    _close(
+        session,
+        row,
+        reviewed.decision if reviewed is not None else None,
+        decision_id,
+        decision,
+        actor,
+        now,
+        "closed_by_order",
+        {"order_id": order_id},
+    )
+    return row.id
 
 
 class CaseError(Exception):
@@ -333,35 +405,16 @@ class CaseDesk:
             decision_id, decision = self.pipeline.record_reviewed(
                 session, content, decision, reviewed.signals, reviewer.actor, now
             )
-            row.state, row.closed_at, row.closing_decision_id, row.updated_at = (
-                CaseState.CLOSED.value,
-                now,
-                decision_id,
-                now,
-            )
-            row.lease_expires_at = None
-            case_store.add_event(
+            _close(
                 session,
-                case_id,
-                now,
+                row,
+                reviewed.decision,
+                decision_id,
+                decision,
                 reviewer.actor,
+                now,
                 "decided",
-                {
-                    "decision_id": decision_id,
-                    "actions": sorted(a.value for a in decision.actions),
-                    "policy": verdict.policy_id,
-                    "note": verdict.note,
-                },
-            )
-            close_appeals(session, row.id, reviewed.decision, decision_id, decision, reviewer.actor, now)
-            notice_store.answer_waiting(session, row.content_id, decision_id, decision, reviewer.actor, now)
-            AuditLog(session).append(
-                actor=reviewer.actor,
-                action="case.decided",
-                subject_type=row.subject_type,
-                subject_id=row.subject_id,
-                payload={"case_id": case_id, "decision_id": decision_id, "reviewed": row.decision_id},
-                at=now,
+                {"policy": verdict.policy_id, "note": verdict.note},
             )
         return decision_id, decision
 
