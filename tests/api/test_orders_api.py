@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from tests.api.conftest import Api
 from tests.order_fixtures import SigningAuthority, order_to_act, removal_order
+from vigil.domain.decisions import DecisionContext
 from vigil.domain.enforcement import ENFORCEMENT_EVENT
 from vigil.domain.jurisdictions import EU_MEMBER_STATES
 from vigil.domain.roles import Role
@@ -428,3 +429,28 @@ def test_an_order_closes_the_open_case_on_its_content_and_answers_the_notices_wa
     answered = api.client.get(f"/v1/notices/{receipt['id']}", headers=api.admin).json()
     assert (answered["state"], answered["outcome"]) == ("decided", "geo_restrict")
     assert answered["decision_id"] == order["effect"]["targets"][0]["decision_id"]
+
+
+def test_a_machine_s_re_decision_may_add_to_an_order_s_restriction_but_never_lift_it(
+    api: Api, paris: SigningAuthority
+) -> None:
+    spam, propaganda = "1" * 32, "2" * 32
+    post(api, "post-12", media=[{"id": "m1", "md5": spam}, {"id": "m2", "md5": propaganda}])
+    order = send(
+        api, paris, api.key(Role.AUTHORITY, paris.id), removal_order(paris, "TCO-12", "post-12")
+    ).json()
+    pipeline = api.client.app.state.pipeline  # type: ignore[attr-defined]
+
+    def bank(name: str, category: str, md5: str) -> None:
+        api.client.post("/v1/banks", json={"name": name, "category": category}, headers=api.admin)
+        hashes = {"hashes": [{"type": "md5", "value": md5}]}
+        api.client.post(f"/v1/banks/{name}/hashes", json=hashes, headers=api.admin)
+
+    bank("spam-list", "spam", spam)  # a spam match would only demote: it must not replace the order
+    assert pipeline.redecide(["post-12"], DecisionContext(), "retro") == []
+    in_force = api.client.get("/v1/content/post-12", headers=api.admin).json()
+    assert in_force["decision_id"] == order["effect"]["targets"][0]["decision_id"]
+
+    bank("gifct", "terrorism", propaganda)  # known propaganda removes it everywhere: more, not less
+    [outcome] = pipeline.redecide(["post-12"], DecisionContext(), "retro")
+    assert outcome.decision.outcome == "remove"

@@ -24,7 +24,15 @@ from vigil.detect.hashing.pdq_detector import PdqBankDetector, PdqBankIndex
 from vigil.detect.hashing.video_detector import VpdqBankDetector, VpdqBankIndex
 from vigil.domain.cases import CaseReason
 from vigil.domain.content import Content
-from vigil.domain.decisions import Decision, DecisionContext
+from vigil.domain.decisions import (
+    OUTCOME_ACTIONS,
+    RESTRICTING_OUTCOMES,
+    Action,
+    AutomatedDecision,
+    Decision,
+    DecisionContext,
+    Source,
+)
 from vigil.domain.enforcement import ENFORCEMENT_EVENT
 from vigil.domain.hashes import HashType, parse_vpdq
 from vigil.domain.ids import new_id, utcnow
@@ -277,7 +285,10 @@ class Pipeline:
                 signals = detectors.detect(content)
                 decision = policies.decide(content, signals, context)
                 previous = latest.get(content.id)
-                if previous is not None and _same_verdict(previous.decision, decision):
+                if previous is not None and (
+                    _same_verdict(previous.decision, decision)
+                    or _weakens_a_settled(previous.decision, decision)
+                ):
                     continue
                 new = content_store.NewDecision(new_id("dec"), content, decision, signals)
                 fresh.append(new)
@@ -406,6 +417,23 @@ def _enforcement_changes(before: Decision | None, after: Decision) -> bool:
     if before.platform_actions != after.platform_actions:
         return True
     return bool(after.platform_actions) and before.territorial_scope != after.territorial_scope
+
+
+def _severity(decision: Decision) -> int:
+    """How severe the decision's outcome is: 0 for removal, rising to no restriction at all."""
+    outcome = decision.outcome
+    return OUTCOME_ACTIONS.index(Action(outcome)) if outcome in RESTRICTING_OUTCOMES else len(OUTCOME_ACTIONS)
+
+
+def _weakens_a_settled(previous: Decision, new: Decision) -> bool:
+    """Whether a machine's re-decision would lift or soften what a person or an authority's order put
+    in force. It may add to it (a newly banked hash of abuse material still removes the item), never
+    take from it: that is for a reviewer, an appeal or the authority."""
+    settled = (
+        previous.source is Source.AUTHORITY_ORDER
+        or previous.automated_decision is AutomatedDecision.NOT_AUTOMATED
+    )
+    return settled and _severity(new) >= _severity(previous)
 
 
 def _same_verdict(previous: Decision, new: Decision) -> bool:
