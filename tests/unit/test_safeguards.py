@@ -11,9 +11,9 @@ from vigil.domain.orders import OrderType
 from vigil.intake.safeguards import (
     LegalConfigError,
     OrderFacts,
+    PhraseSet,
     SafeguardFlag,
     assess,
-    contains_any_phrase,
     load_legal_config,
     parse_legal_config,
 )
@@ -148,10 +148,11 @@ def test_a_location_that_names_nothing_known_stops_automatic_execution() -> None
 
 
 def test_phrases_match_whole_words_or_declared_prefixes() -> None:
-    assert contains_any_phrase("the protesters gathered", ["protest*"]) == "protest*"
-    assert contains_any_phrase("the protesters gathered", ["protest"]) is None
-    assert contains_any_phrase("Élection présidentielle", ["election*"]) == "election*"
-    assert contains_any_phrase("", ["x"]) is None
+    assert PhraseSet(["protest*"]).first_in("the protesters gathered") == "protest*"
+    assert PhraseSet(["protest"]).first_in("the protesters gathered") is None
+    assert PhraseSet(["rally", "election*"]).first_in("Élection présidentielle") == "election*"
+    assert PhraseSet(["x"]).first_in("") is None
+    assert PhraseSet([]).first_in("anything") is None
 
 
 def test_platform_urls_resolve_to_content_ids_by_the_configured_patterns() -> None:

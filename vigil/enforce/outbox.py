@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -48,6 +49,20 @@ class RetryPolicy:
         return step / 2 + rand() * step / 2
 
 
+# deliveries of one batch in flight at once: enough that one slow endpoint does not hold up the rest
+SENDERS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    delivery_id: int
+    at: datetime
+    ok: bool
+    status: int | None
+    error: str
+    retry_at: datetime | None
+
+
 class DeliveryLoop:
     """Claims due deliveries from the store and sends them; one loop per ``vigil serve`` process."""
 
@@ -64,19 +79,44 @@ class DeliveryLoop:
         self.retry = retry
         self.clock = clock
         self.batch = batch
-        self._lease = timedelta(seconds=max(30.0, timeout_seconds * 3))
-        self._client = httpx.Client(timeout=timeout_seconds, follow_redirects=False)
+        # a claim outlives the slowest batch (every send timing out, SENDERS at a time), so no other
+        # process sends the same delivery while this one is still trying
+        rounds = -(-batch // SENDERS)
+        self._lease = timedelta(seconds=max(30.0, timeout_seconds * (rounds + 2)))
+        self._client = httpx.Client(
+            timeout=timeout_seconds,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=SENDERS, max_keepalive_connections=SENDERS),
+        )
+        self._senders = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="vigil-webhook-send")
         self._thread = PollingThread("vigil-webhooks", lambda: self.run_once() > 0, poll_seconds)
 
     def run_once(self) -> int:
-        """Send every delivery due now; returns how many were attempted."""
+        """Send every delivery due now; returns how many were attempted.
+
+        The batch is sent by a few threads at once, and its results are recorded together, in one
+        transaction: on SQLite a write transaction per attempt would queue behind every request
+        that writes, and webhooks would trickle out while orders and content pour in.
+        """
         with self.store.transaction() as session:
             due = outbox_store.claim_due(session, self.clock(), self.batch, self._lease)
-        for delivery in due:
-            self._attempt(delivery)
+        if not due:
+            return 0
+        attempts = list(self._senders.map(self._attempt, due))
+        with self.store.transaction() as session:
+            for attempt in attempts:
+                outbox_store.record_attempt(
+                    session,
+                    attempt.delivery_id,
+                    attempt.at,
+                    attempt.ok,
+                    attempt.status,
+                    attempt.error,
+                    attempt.retry_at,
+                )
         return len(due)
 
-    def _attempt(self, delivery: outbox_store.DueDelivery) -> None:
+    def _attempt(self, delivery: outbox_store.DueDelivery) -> _Attempt:
         body = delivery.payload.encode()
         now = self.clock()
         headers = {
@@ -109,12 +149,12 @@ class DeliveryLoop:
                 error,
                 "giving up" if retry_at is None else f"retrying in {delay:.1f}s",
             )
-        with self.store.transaction() as session:
-            outbox_store.record_attempt(session, delivery.id, self.clock(), ok, status, error, retry_at)
+        return _Attempt(delivery.id, self.clock(), ok, status, error, retry_at)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
         self._thread.stop()
+        self._senders.shutdown(wait=True)
         self._client.close()

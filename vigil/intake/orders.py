@@ -185,6 +185,10 @@ def document_to_json(document: OrderDocument) -> dict[str, Any]:
     }
 
 
+# the content an order's targets name, and the targets that name nothing Vigil knows
+Resolved = tuple[list[Content], list[TargetOutcome]]
+
+
 def _targets(document: dict[str, Any]) -> list[OrderTarget]:
     return [OrderTarget(t["url"], t["content_id"]) for t in document["targets"]]
 
@@ -226,7 +230,7 @@ class OrderDesk:
                 authority = self._verify(session, caller, body, signature, document, problem, now)
                 assert document is not None
                 order = self._record(session, caller, authority, body, signature or "", document, now)
-                order_id = order.id
+                view = self._view(session, order)
         except OrderRejectedError as refused:
             self._audit_rejection(caller, body, document, refused, now)
             raise
@@ -235,7 +239,7 @@ class OrderDesk:
             replayed = OrderRejectedError(409, "order_replayed", "this order reference was received already")
             self._audit_rejection(caller, body, document, replayed, now)
             raise replayed from None
-        return self.get(order_id, caller)
+        return view
 
     def _verify(
         self,
@@ -394,10 +398,11 @@ class OrderDesk:
             now,
             {"signature": "valid", "competence": "yes"},
         )
-        assessment = self._assess(session, order)
+        resolved = self._resolve(session, order.document)
+        assessment = self._assess(order, resolved)
         order.safeguards = assessment.to_json()
         order.senior_review = assessment.senior_review
-        if not (assessment.auto_execute and self._auto_execute(session, order, now)):
+        if not (assessment.auto_execute and self._auto_execute(session, order, authority, resolved, now)):
             self._move(
                 session,
                 order,
@@ -411,11 +416,15 @@ class OrderDesk:
             )
         return order
 
-    def _auto_execute(self, session: Session, order: Order, now: datetime) -> bool:
+    def _auto_execute(
+        self, session: Session, order: Order, authority: AuthorityInfo, resolved: Resolved, now: datetime
+    ) -> bool:
         """Execute without a person; False when there turns out to be nothing to execute (the
         order's accounts hold no data), which legal staff then look at."""
         try:
-            self._execute(session, order, AUTO_ACTOR, now, automated=True, chosen=None, note="")
+            self._execute(
+                session, order, authority, resolved, AUTO_ACTOR, now, automated=True, chosen=None, note=""
+            )
         except OrderActionError:
             return False
         return True
@@ -435,9 +444,14 @@ class OrderDesk:
         order_store.add_event(session, order.id, now, actor, target.value, detail)
         AuditLog(session).append(actor, f"order.{target.value}", "order", order.id, detail, now)
 
-    def _resolve(
-        self, session: Session, document: dict[str, Any]
-    ) -> tuple[list[Content], list[TargetOutcome]]:
+    @staticmethod
+    def _authority_of(session: Session, order: Order) -> AuthorityInfo:
+        authority = get_authority(session, order.authority_id)
+        if authority is None:  # orders keep their authority: it is deactivated, never deleted
+            raise OrderNotFoundError(f"order {order.id} names no registered authority")
+        return authority
+
+    def _resolve(self, session: Session, document: dict[str, Any]) -> Resolved:
         """The content each target names, and the targets that name nothing Vigil knows."""
         wanted: list[tuple[OrderTarget, str | None]] = []
         for target in _targets(document):
@@ -453,9 +467,9 @@ class OrderDesk:
         ]
         return list({c.id: c for c in contents}.values()), missing
 
-    def _assess(self, session: Session, order: Order) -> Assessment:
+    def _assess(self, order: Order, resolved: Resolved) -> Assessment:
         document = order.document
-        contents, missing = self._resolve(session, document)
+        contents, missing = resolved
         accounts = tuple(document["accounts"])
         facts = OrderFacts(
             type=OrderType(order.type),
@@ -483,7 +497,14 @@ class OrderDesk:
         return requested
 
     def _restrict(
-        self, session: Session, order: Order, content: Content, actor: str, now: datetime, automated: bool
+        self,
+        session: Session,
+        order: Order,
+        authority: AuthorityInfo,
+        content: Content,
+        actor: str,
+        now: datetime,
+        automated: bool,
     ) -> TargetOutcome:
         document = order.document
         signals, judged = self.pipeline.judge(
@@ -498,8 +519,6 @@ class OrderDesk:
             actions.add(Action.PRESERVE_EVIDENCE)
         if not document["withhold_user_notice"]:
             actions.add(Action.NOTIFY_USER)
-        authority = get_authority(session, order.authority_id)
-        assert authority is not None
         explanation = f"{document['statement_of_reasons']} (order {order.reference} of {authority.name})"
         if breaks_terms:
             explanation += (
@@ -534,6 +553,8 @@ class OrderDesk:
         self,
         session: Session,
         order: Order,
+        authority: AuthorityInfo,
+        resolved: Resolved,
         actor: str,
         now: datetime,
         automated: bool,
@@ -543,8 +564,8 @@ class OrderDesk:
         """Give effect to the order (all its targets, or the ``chosen`` content ids) in this transaction."""
         order_type = OrderType(order.type)
         rule = ORDER_RULES[order_type]
-        contents, outcomes = self._resolve(session, order.document)
-        outcomes = list(outcomes)
+        contents, missing = resolved
+        outcomes = list(missing)
         event_ids: list[str] = []
         held: list[str] = []
         disclosure: dict[str, Any] | None = None
@@ -557,7 +578,7 @@ class OrderDesk:
                 )
                 continue
             if rule.effect is OrderEffect.RESTRICT:
-                outcome = self._restrict(session, order, content, actor, now, automated)
+                outcome = self._restrict(session, order, authority, content, actor, now, automated)
                 if outcome.decision_id is not None:
                     event_ids += order_store.event_ids_of_decision(session, outcome.decision_id)
             else:
@@ -577,7 +598,7 @@ class OrderDesk:
                 session, kept, order.id, f"{order_type.value} order {order.reference}", now, until
             )
         if rule.effect is OrderEffect.DISCLOSE:
-            disclosure, event_id = self._disclose(session, order, now)
+            disclosure, event_id = self._disclose(session, order, authority, now)
             event_ids.append(event_id)
         done = [o for o in outcomes if o.status in ("executed", "preserved")]
         if rule.effect is not OrderEffect.DISCLOSE and not done and not held:
@@ -613,7 +634,9 @@ class OrderDesk:
         if not event_ids:  # nothing for the platform to confirm: the answer is ready now
             self._answer(session, order, now, now)
 
-    def _disclose(self, session: Session, order: Order, now: datetime) -> tuple[dict[str, Any], str]:
+    def _disclose(
+        self, session: Session, order: Order, authority: AuthorityInfo, now: datetime
+    ) -> tuple[dict[str, Any], str]:
         """The data the order asks for and no more: Vigil's own records of the named accounts, and an
         event telling the platform exactly which of its own fields to hand over."""
         fields = frozenset(InformationField(f) for f in order.document["information"])
@@ -637,8 +660,6 @@ class OrderDesk:
                 ]
             package[account] = record
         platform_fields = sorted(f.value for f in fields - VIGIL_HELD_FIELDS)
-        authority = get_authority(session, order.authority_id)
-        assert authority is not None
         event_id = new_id("evt")
         payload = {
             "event_id": event_id,
@@ -701,7 +722,17 @@ class OrderDesk:
                     "approval_required", "a disclosure is given effect by its approvals (POST .../approve)"
                 )
             self._require_state(order, OrderState.IN_LEGAL_REVIEW)
-            self._execute(session, order, caller.actor, now, automated=False, chosen=content_ids, note=note)
+            self._execute(
+                session,
+                order,
+                self._authority_of(session, order),
+                self._resolve(session, order.document),
+                caller.actor,
+                now,
+                automated=False,
+                chosen=content_ids,
+                note=note,
+            )
         return self.get(order_id, caller)
 
     def approve(self, order_id: str, caller: Caller, note: str) -> OrderView:
@@ -722,7 +753,17 @@ class OrderDesk:
             order_store.add_event(session, order.id, now, caller.actor, "approved", {"note": note})
             AuditLog(session).append(caller.actor, "order.approved", "order", order.id, {"note": note}, now)
             if len(before) + 1 >= order.safeguards.get("approvals_required", 2):
-                self._execute(session, order, caller.actor, now, automated=False, chosen=None, note=note)
+                self._execute(
+                    session,
+                    order,
+                    self._authority_of(session, order),
+                    self._resolve(session, order.document),
+                    caller.actor,
+                    now,
+                    automated=False,
+                    chosen=None,
+                    note=note,
+                )
         return self.get(order_id, caller)
 
     def refuse(self, order_id: str, caller: Caller, ground: RefusalGround, explanation: str) -> OrderView:
@@ -785,7 +826,7 @@ class OrderDesk:
             rule = ORDER_RULES[OrderType(order.type)]
             order.clock_started_at = now
             order.deadline = order_deadline(now, rule.period)
-            assessment = self._assess(session, order)
+            assessment = self._assess(order, self._resolve(session, order.document))
             order.safeguards = assessment.to_json()
             order.senior_review = order.senior_review or assessment.senior_review
             order.urgency = Urgency.ON_TRACK.value
@@ -868,38 +909,34 @@ class OrderDesk:
 
     def watch(self, limit: int = 200) -> bool:
         """One pass over the unanswered orders: answer those whose effect the platform confirmed, and
-        escalate those whose clock runs out. Returns whether it changed anything."""
+        escalate those whose clock runs out. Returns whether a limit was reached (more to do now)."""
         now = self.clock()
-        changed = False
+        executed = (OrderState.EXECUTED.value, OrderState.PARTIALLY_EXECUTED.value)
         with self.store.transaction() as session:
-            executed = (OrderState.EXECUTED.value, OrderState.PARTIALLY_EXECUTED.value)
-            for order in order_store.unanswered(session, executed, limit):
-                confirmed = order_store.confirmation(
-                    session, (order.effect or {}).get("enforcement_events", [])
-                )
-                if confirmed.confirmed:
-                    effect_at = confirmed.at or order.executed_at or now
-                    self._answer(session, order, effect_at, now)
-                    changed = True
-            running = [OrderState.VERIFIED.value, OrderState.IN_LEGAL_REVIEW.value, *executed]
-            for order in order_store.unanswered(session, running, limit):
-                if order.deadline is None:
-                    continue
-                level = urgency(order.deadline, ORDER_RULES[OrderType(order.type)].period, now)
-                if URGENCY_RANK[level] > URGENCY_RANK[Urgency(order.urgency)]:
-                    order.urgency = level.value
-                    detail = {"urgency": level.value, "deadline": iso(order.deadline), "state": order.state}
-                    order_store.add_event(session, order.id, now, AUTO_ACTOR, "escalated", detail)
-                    AuditLog(session).append(AUTO_ACTOR, "order.escalated", "order", order.id, detail, now)
-                    event_id = new_id("evt")
-                    payload = {
-                        "event_id": event_id,
-                        "type": "order.escalated",
-                        "order_id": order.id,
-                        **detail,
-                    }
-                    outbox_store.enqueue(
-                        session, event_id, "order.escalated", None, canonical_json(payload), now
-                    )
-                    changed = True
-        return changed
+            waiting = order_store.unanswered(session, executed, limit)
+            confirmed = order_store.confirmations(
+                session, {o.id: (o.effect or {}).get("enforcement_events", []) for o in waiting}
+            )
+            for order in waiting:
+                if confirmed[order.id].confirmed:
+                    self._answer(session, order, confirmed[order.id].at or order.executed_at or now, now)
+            running = order_store.unanswered(
+                session, [OrderState.VERIFIED.value, OrderState.IN_LEGAL_REVIEW.value, *executed], limit
+            )
+            for order in running:
+                if order.deadline is not None:
+                    self._escalate(session, order, now)
+        return len(waiting) == limit or len(running) == limit
+
+    def _escalate(self, session: Session, order: Order, now: datetime) -> None:
+        assert order.deadline is not None
+        level = urgency(order.deadline, ORDER_RULES[OrderType(order.type)].period, now)
+        if URGENCY_RANK[level] <= URGENCY_RANK[Urgency(order.urgency)]:
+            return
+        order.urgency = level.value
+        detail = {"urgency": level.value, "deadline": iso(order.deadline), "state": order.state}
+        order_store.add_event(session, order.id, now, AUTO_ACTOR, "escalated", detail)
+        AuditLog(session).append(AUTO_ACTOR, "order.escalated", "order", order.id, detail, now)
+        event_id = new_id("evt")
+        payload = {"event_id": event_id, "type": "order.escalated", "order_id": order.id, **detail}
+        outbox_store.enqueue(session, event_id, "order.escalated", None, canonical_json(payload), now)

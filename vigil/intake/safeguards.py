@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -133,6 +134,14 @@ class LegalConfig(_Strict):
             for key, rule in value.items()
         }
 
+    @cached_property
+    def speech_cues(self) -> PhraseSet:
+        return PhraseSet([phrase for phrases in self.protected_speech_cues.values() for phrase in phrases])
+
+    @cached_property
+    def offence_cues(self) -> PhraseSet:
+        return PhraseSet(self.speech_offence_cues)
+
     def rule_for(self, country: str) -> JurisdictionRule:
         return self.jurisdictions.get(country, self.jurisdictions[DEFAULT_JURISDICTION])
 
@@ -176,19 +185,31 @@ def load_legal_config(path: Path | None = None) -> LegalConfig:
     return parse_legal_config(text, str(path))
 
 
-def contains_any_phrase(text: str, phrases: Sequence[str]) -> str | None:
-    """The first of ``phrases`` found in ``text`` as whole words, after the evasion-proof folding of
-    the text classifier (case, accents, look-alike letters, invisible characters), or None. A phrase
+class PhraseSet:
+    """Phrases matched as whole words after the text classifier's evasion-proof folding (case,
+    accents, look-alike letters, invisible characters), compiled once into one pattern. A phrase
     ending in ``*`` matches as a word prefix (``extremis*``: extremism, extremist)."""
-    if not phrases or not text:
-        return None
-    folded = normalise(text).folded
-    for phrase in phrases:
-        wanted = normalise(phrase.removesuffix("*")).folded
-        end = "" if phrase.endswith("*") else r"(?!\w)"
-        if wanted and re.search(rf"(?<!\w){re.escape(wanted)}{end}", folded):
-            return phrase
-    return None
+
+    def __init__(self, phrases: Sequence[str]) -> None:
+        self.phrases: list[str] = []
+        parts: list[str] = []
+        for phrase in phrases:
+            wanted = normalise(phrase.removesuffix("*")).folded
+            if not wanted:
+                continue
+            end = "" if phrase.endswith("*") else r"(?!\w)"
+            parts.append(rf"((?<!\w){re.escape(wanted)}{end})")
+            self.phrases.append(phrase)
+        self._pattern = re.compile("|".join(parts)) if parts else None
+
+    def first_in(self, text: str) -> str | None:
+        """The phrase found earliest in ``text``, or None."""
+        if self._pattern is None or not text:
+            return None
+        found = self._pattern.search(normalise(text).folded)
+        if found is None or found.lastindex is None:
+            return None
+        return self.phrases[found.lastindex - 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,10 +276,9 @@ def _protected_findings(
 
 
 def _speech_findings(config: LegalConfig, contents: Sequence[Content]) -> list[Finding]:
-    cues = [phrase for phrases in config.protected_speech_cues.values() for phrase in phrases]
     findings = []
     for content in contents:
-        found = contains_any_phrase(content.text, cues)
+        found = config.speech_cues.first_in(content.text)
         if found is not None:
             findings.append(
                 Finding(
@@ -290,9 +310,7 @@ def assess(
         )
     findings += _protected_findings(config, contents, order.accounts)
     findings += _speech_findings(config, contents)
-    basis = contains_any_phrase(
-        f"{order.legal_basis}\n{order.statement_of_reasons}", config.speech_offence_cues
-    )
+    basis = config.offence_cues.first_in(f"{order.legal_basis}\n{order.statement_of_reasons}")
     if basis is not None:
         findings.append(
             Finding(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -105,21 +105,32 @@ class EffectConfirmation:
     at: datetime | None  # the last confirmation, once all are confirmed
 
 
-def confirmation(session: Session, event_ids: Sequence[str]) -> EffectConfirmation:
-    """An event is confirmed when one of its deliveries succeeded; an event with no deliveries (no
+def confirmations(
+    session: Session, events_by_order: Mapping[str, Sequence[str]]
+) -> dict[str, EffectConfirmation]:
+    """Per order, whether the platform confirmed every event that gives it effect, in one query.
+
+    An event is confirmed when one of its deliveries succeeded; an event with no deliveries (no
     webhook endpoint was registered) has nothing to wait for."""
-    if not event_ids:
-        return EffectConfirmation(True, None)
-    rows = session.execute(
-        select(
-            WebhookDelivery.event_id,
-            func.count(WebhookDelivery.id),
-            func.max(WebhookDelivery.delivered_at),
-        )
-        .where(WebhookDelivery.event_id.in_(event_ids))
-        .group_by(WebhookDelivery.event_id)
-    ).all()
-    delivered = {event_id: (count, at) for event_id, count, at in rows}
+    every = sorted({e for events in events_by_order.values() for e in events})
+    delivered: dict[str, tuple[int, datetime | None]] = {}
+    for chunk in range(0, len(every), 500):
+        rows = session.execute(
+            select(
+                WebhookDelivery.event_id,
+                func.count(WebhookDelivery.id),
+                func.max(WebhookDelivery.delivered_at),
+            )
+            .where(WebhookDelivery.event_id.in_(every[chunk : chunk + 500]))
+            .group_by(WebhookDelivery.event_id)
+        ).all()
+        delivered.update({event_id: (count, at) for event_id, count, at in rows})
+    return {order_id: _confirmed(events, delivered) for order_id, events in events_by_order.items()}
+
+
+def _confirmed(
+    event_ids: Sequence[str], delivered: Mapping[str, tuple[int, datetime | None]]
+) -> EffectConfirmation:
     last: datetime | None = None
     for event_id in event_ids:
         count, at = delivered.get(event_id, (0, None))
