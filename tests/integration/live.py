@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -103,3 +105,25 @@ def wait_for(condition: Callable[[], bool], seconds: float = 20) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"condition not met within {seconds} s")
+
+
+@dataclass
+class Platform:
+    """A started Vigil with an admin key, and the platform's webhook receiver registered with it."""
+
+    client: httpx.Client
+    admin: dict[str, str]
+    receiver: Receiver
+    webhook_secret: str
+
+
+def start_platform(workdir: Path, env: dict[str, str], vigil: Vigil) -> Platform:
+    """`vigil init`, a webhook receiver, `vigil serve`, and the receiver registered as an endpoint."""
+    init = subprocess.run([*VIGIL, "init", "--json"], cwd=workdir, env=env, capture_output=True, check=True)
+    admin = {"Authorization": f"Bearer {json.loads(init.stdout)['admin_key']}"}
+    receiver = Receiver(free_port())
+    receiver.start()
+    vigil.start()
+    client = httpx.Client(base_url=vigil.base, timeout=10)
+    hook = client.post("/v1/webhooks", json={"url": receiver.url}, headers=admin).json()
+    return Platform(client, admin, receiver, hook["secret"])

@@ -5,14 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import subprocess
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.integration.live import VIGIL, Receiver, Vigil, free_port, wait_for
+from tests.integration.live import Vigil, start_platform, wait_for
 from vigil.enforce.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, verify_signature
 
 pytestmark = pytest.mark.e2e
@@ -23,14 +21,8 @@ PROPAGANDA = b"frame bytes of a known terrorist propaganda video"
 def test_known_media_is_removed_enforced_once_and_delivered_after_a_crash(
     tmp_path: Path, env: dict[str, str], vigil: Vigil
 ) -> None:
-    init = subprocess.run([*VIGIL, "init", "--json"], cwd=tmp_path, env=env, capture_output=True, check=True)
-    admin = {"Authorization": f"Bearer {json.loads(init.stdout)['admin_key']}"}
-    receiver = Receiver(free_port())
-    receiver.start()
-    vigil.start()
-    client = httpx.Client(base_url=vigil.base, timeout=10)
-
-    hook = client.post("/v1/webhooks", json={"url": receiver.url}, headers=admin).json()
+    platform = start_platform(tmp_path, env, vigil)
+    client, admin, receiver = platform.client, platform.admin, platform.receiver
     assert (
         client.post("/v1/banks", json={"name": "gifct", "category": "terrorism"}, headers=admin).status_code
         == 201
@@ -52,7 +44,7 @@ def test_known_media_is_removed_enforced_once_and_delivered_after_a_crash(
     assert decided["decision"]["category"] == "terrorism"
     wait_for(lambda: len(receiver.received) == 1)
     headers, body = receiver.received[0]
-    verify_signature(hook["secret"], headers[SIGNATURE_HEADER], body, now=int(time.time()))
+    verify_signature(platform.webhook_secret, headers[SIGNATURE_HEADER], body, now=int(time.time()))
     event = json.loads(body)
     assert event["decision_id"] == decided["decision_id"]
     assert event["subject"] == {"type": "content", "id": "channel-42/post-1"}
@@ -83,7 +75,7 @@ def test_known_media_is_removed_enforced_once_and_delivered_after_a_crash(
 
     wait_for(lambda: len(receiver.received) == 2)
     headers, body = receiver.received[1]
-    verify_signature(hook["secret"], headers[SIGNATURE_HEADER], body, now=int(time.time()))
+    verify_signature(platform.webhook_secret, headers[SIGNATURE_HEADER], body, now=int(time.time()))
     assert json.loads(body)["decision_id"] == second["decision_id"]
     deliveries = client.get("/v1/content/channel-42/post-2", headers=admin).json()["deliveries"]
     assert [d["state"] for d in deliveries] == ["delivered"]

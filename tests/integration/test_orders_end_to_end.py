@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.integration.live import VIGIL, Receiver, Vigil, free_port, wait_for
+from tests.integration.live import Vigil, start_platform, wait_for
 from tests.order_fixtures import SigningAuthority, removal_order
 from vigil.enforce.webhooks import SIGNATURE_HEADER, verify_signature
 
@@ -21,13 +19,8 @@ pytestmark = pytest.mark.e2e
 def test_a_signed_removal_order_is_enforced_answered_and_preserved_well_inside_the_hour(
     tmp_path: Path, env: dict[str, str], vigil: Vigil
 ) -> None:
-    init = subprocess.run([*VIGIL, "init", "--json"], cwd=tmp_path, env=env, capture_output=True, check=True)
-    admin = {"Authorization": f"Bearer {json.loads(init.stdout)['admin_key']}"}
-    receiver = Receiver(free_port())
-    receiver.start()
-    vigil.start()
-    client = httpx.Client(base_url=vigil.base, timeout=10)
-    hook = client.post("/v1/webhooks", json={"url": receiver.url}, headers=admin).json()
+    platform = start_platform(tmp_path, env, vigil)
+    client, admin, receiver = platform.client, platform.admin, platform.receiver
     paris = SigningAuthority("fr-ocrv", "FR", ["tco_removal"], "OCRV Paris")
     assert client.post("/v1/authorities", json=paris.registration(), headers=admin).status_code == 201
     minted = client.post("/v1/keys", json={"role": "authority", "bound_to": paris.id}, headers=admin)
@@ -51,7 +44,9 @@ def test_a_signed_removal_order_is_enforced_answered_and_preserved_well_inside_t
     wait_for(lambda: len(receiver.received) == 1)
     arrived = time.monotonic()
     webhook_headers, webhook_body = receiver.received[0]
-    verify_signature(hook["secret"], webhook_headers[SIGNATURE_HEADER], webhook_body, now=int(time.time()))
+    verify_signature(
+        platform.webhook_secret, webhook_headers[SIGNATURE_HEADER], webhook_body, now=int(time.time())
+    )
     event = json.loads(webhook_body)
     assert event["subject"] == {"type": "content", "id": "channel-9/post-77"}
     assert event["actions"] == ["geo_restrict", "notify_user"]

@@ -722,18 +722,22 @@ class OrderDesk:
                     "approval_required", "a disclosure is given effect by its approvals (POST .../approve)"
                 )
             self._require_state(order, OrderState.IN_LEGAL_REVIEW)
-            self._execute(
-                session,
-                order,
-                self._authority_of(session, order),
-                self._resolve(session, order.document),
-                caller.actor,
-                now,
-                automated=False,
-                chosen=content_ids,
-                note=note,
-            )
+            self._execute_reviewed(session, order, caller, now, content_ids, note)
         return self.get(order_id, caller)
+
+    def _execute_reviewed(
+        self,
+        session: Session,
+        order: Order,
+        caller: Caller,
+        now: datetime,
+        chosen: Sequence[str] | None,
+        note: str,
+    ) -> None:
+        """Give effect to the order as legal staff decided it."""
+        authority = self._authority_of(session, order)
+        resolved = self._resolve(session, order.document)
+        self._execute(session, order, authority, resolved, caller.actor, now, False, chosen, note)
 
     def approve(self, order_id: str, caller: Caller, note: str) -> OrderView:
         """Approve a disclosure; the second distinct approver's approval discloses."""
@@ -753,17 +757,7 @@ class OrderDesk:
             order_store.add_event(session, order.id, now, caller.actor, "approved", {"note": note})
             AuditLog(session).append(caller.actor, "order.approved", "order", order.id, {"note": note}, now)
             if len(before) + 1 >= order.safeguards.get("approvals_required", 2):
-                self._execute(
-                    session,
-                    order,
-                    self._authority_of(session, order),
-                    self._resolve(session, order.document),
-                    caller.actor,
-                    now,
-                    automated=False,
-                    chosen=None,
-                    note=note,
-                )
+                self._execute_reviewed(session, order, caller, now, None, note)
         return self.get(order_id, caller)
 
     def refuse(self, order_id: str, caller: Caller, ground: RefusalGround, explanation: str) -> OrderView:
