@@ -59,6 +59,29 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="how often open orders' clocks and confirmed effects are checked"
     )
 
+    dsa_database_url: str | None = Field(
+        default=None,
+        description="the DSA Transparency Database API base, e.g. https://transparency.dsa.ec.europa.eu/api/v1; "
+        "unset: statements are kept and exported but not submitted",
+    )
+    dsa_database_token: str | None = Field(default=None, description="the platform's bearer token for it")
+    dsa_database_batch: int = Field(default=100, ge=1, le=100, description="statements per POST /statements")
+    dsa_database_poll_seconds: float = Field(default=5.0, gt=0)
+
+    evidence_keys: str | None = Field(
+        default=None,
+        description="evidence encryption keys as 'id:base64(32 bytes)' separated by commas; the first encrypts, "
+        "all decrypt (rotation)",
+    )
+    evidence_retention_days: int = Field(default=365, ge=1, le=3650)
+
+    hotline_url: str | None = Field(
+        default=None, description="the CyberTipline API base, e.g. https://exttest.cybertip.org/ispws (test)"
+    )
+    hotline_username: str | None = None
+    hotline_password: str | None = None
+    hotline_poll_seconds: float = Field(default=5.0, gt=0)
+
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
     webhook_max_attempts: int = Field(default=15, ge=1, description="about three hours of retries")
     webhook_backoff_base_seconds: float = Field(default=2.0, gt=0)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -433,3 +434,108 @@ class PreservationHold(Base):
     preserved_at: Mapped[datetime]
     until: Mapped[datetime] = mapped_column(index=True)
     released_at: Mapped[datetime | None]
+
+
+# --- accountability: statements of reasons, their submission, daily figures, evidence, hotlines ---
+
+
+class Statement(Base):
+    """A statement of reasons (DSA Art. 17): one per restrictive decision, in the DSA Transparency
+    Database's format, validated before it is stored."""
+
+    __tablename__ = "statements"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    puid: Mapped[str] = mapped_column(
+        String(500), unique=True
+    )  # the platform's unique id in the DSA database
+    decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.id"), unique=True)
+    content_id: Mapped[str | None] = mapped_column(ForeignKey("content_items.id"), index=True)
+    subject_type: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16))  # in_force, superseded (changed), revoked (overturned)
+    superseded_by: Mapped[str | None] = mapped_column(
+        String(32)
+    )  # the statement of the decision that replaced it
+    statement: Mapped[dict[str, Any]]  # the fields the DSA database receives
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+
+
+class StatementSubmission(Base):
+    """A statement's way to the DSA Transparency Database: a durable queue that survives restarts."""
+
+    __tablename__ = "statement_submissions"
+    __table_args__ = (Index("ix_statement_submissions_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    statement_id: Mapped[str] = mapped_column(ForeignKey("statements.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(16))  # pending, submitted, rejected, not_applicable
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(String(2000), default="")
+    rejection: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the database's reasons, per field
+    database_uuid: Mapped[str | None] = mapped_column(String(64))
+    submitted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class DailyCounter(Base):
+    """One figure of one day, kept up to date as decisions, notices, orders and appeals happen, so
+    that a day is summarised by reading its counters, not by scanning its decisions. Empty strings
+    stand for "not broken down by this"."""
+
+    __tablename__ = "daily_counters"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, UTC
+    metric: Mapped[str] = mapped_column(String(48), primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
+    action: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
+    source: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
+    territory: Mapped[str] = mapped_column(String(8), primary_key=True, default="")
+    automated: Mapped[str] = mapped_column(String(16), primary_key=True, default="")
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Evidence(Base):
+    """Preserved media, hashes and metadata, encrypted at rest (AES-GCM) and deleted when its
+    retention period ends; every read is audited."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    decision_id: Mapped[str | None] = mapped_column(ForeignKey("decisions.id"), index=True)
+    content_id: Mapped[str | None] = mapped_column(ForeignKey("content_items.id"), index=True)
+    media_id: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(16))  # media or metadata
+    mime_type: Mapped[str] = mapped_column(String(100), default="")
+    key_id: Mapped[str] = mapped_column(String(64))  # which configured key encrypted it
+    nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)  # None once deleted
+    sha256: Mapped[str] = mapped_column(String(64))  # of the plaintext
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    deleted_at: Mapped[datetime | None]
+
+
+class HotlineReport(Base):
+    """A report to a child-protection hotline (NCMEC CyberTipline), on its way through its steps."""
+
+    __tablename__ = "hotline_reports"
+    __table_args__ = (Index("ix_hotline_reports_due", "state", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.id"), unique=True)
+    content_id: Mapped[str | None] = mapped_column(ForeignKey("content_items.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # pending, submitted, finished, failed, retracted
+    report_xml: Mapped[str] = mapped_column(Text)
+    report_id: Mapped[str | None] = mapped_column(String(64))  # the hotline's id for the report
+    file_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
