@@ -39,6 +39,7 @@ from vigil.domain.ids import new_id, utcnow
 from vigil.domain.signals import Signal
 from vigil.domain.taxonomy import Category
 from vigil.enforce.actions import enforcement_payload
+from vigil.pipeline.accountability import DecisionHook, decision_hooks
 from vigil.policy.engine import CompiledPolicy, PolicySet, compile_policy
 from vigil.review.cases import create_case, open_or_join
 from vigil.review.quality import qa_sampled
@@ -143,6 +144,7 @@ class Pipeline:
         queues: QueueConfig | None = None,
         qa_sample_rate: float = 0.0,
         strike_rules: StrikeRules | None = None,
+        after_decision: Sequence[DecisionHook] | None = None,
     ) -> None:
         """``detectors`` are those that need nothing from the store (the text classifier); the bank
         detectors are built here, from the store, and rebuilt when the banks change."""
@@ -152,6 +154,9 @@ class Pipeline:
         self.queues = queues or load_queue_config()
         self.qa_sample_rate = qa_sample_rate
         self.strike_rules = strike_rules or load_strike_rules()
+        # what every recorded decision brings about besides enforcement and review, in the same
+        # transaction: its statement of reasons, the day's figures, evidence and hotline reports
+        self.after_decision = tuple(after_decision) if after_decision is not None else decision_hooks()
 
     def policies_in_force(self, session: Session) -> tuple[CompiledPolicy, ...]:
         """The policies in force, from the compiled set this pipeline keeps (re-read from the store
@@ -387,6 +392,8 @@ class Pipeline:
             },
             at=now,
         )
+        for hook in self.after_decision:
+            hook(session, new, previous, actor, now)
         if decision.review_needed:
             open_or_join(
                 session, audit, self.queues, new.id, decision, new.content, tuple(new.signals), actor, now

@@ -1,0 +1,24 @@
+"""What a recorded decision brings about besides its enforcement and its review.
+
+Every decision, whatever took it (detection, a reviewer, an appeal, an authority's order), passes
+through ``Pipeline._act``; the hooks listed here run there, in the decision's own transaction, so a
+decision can never be recorded without its statement of reasons, its place in the day's figures,
+its evidence or its hotline report, nor these without the decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from vigil.store.content import NewDecision, StoredDecision
+
+# (session, the decision as recorded, the decision it replaces on the subject if any, actor, now)
+DecisionHook = Callable[[Session, NewDecision, StoredDecision | None, str, datetime], None]
+
+
+def decision_hooks() -> tuple[DecisionHook, ...]:
+    """The hooks every pipeline runs unless it is given its own."""
+    return ()
