@@ -9,8 +9,8 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict, is_dataclass
-from datetime import datetime
+from dataclasses import asdict, fields, is_dataclass
+from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -28,9 +28,18 @@ from vigil.detect.hashing.media import bank_hashes
 from vigil.detect.hashing.video import VideoHashingUnavailableError, VideoRefusedError
 from vigil.detect.text.classifier import TextClassifier
 from vigil.domain.hashes import InvalidHashError, ListedHash, format_vpdq, normalise_hash, parse_hash_type
+from vigil.domain.ids import utcnow
 from vigil.domain.jurisdictions import UnknownCountryError
 from vigil.domain.roles import BOUND_ROLES, Role
 from vigil.domain.taxonomy import Category
+from vigil.enforce.evidence import (
+    KEYS_SETTING,
+    EvidenceIntegrityError,
+    EvidenceKeyError,
+    EvidenceVault,
+    KeyRing,
+)
+from vigil.enforce.hotline import HotlineConfigError
 from vigil.intake.contact import ContactConfigError
 from vigil.intake.safeguards import LegalConfigError
 from vigil.pipeline.admin import Admin
@@ -43,7 +52,10 @@ from vigil.store import audit as audit_store
 from vigil.store import banks as bank_store
 from vigil.store import keys as key_store
 from vigil.store import policies as policy_store
+from vigil.store import statements as statement_store
 from vigil.store.db import Store
+from vigil.transparency import daily as daily_figures
+from vigil.transparency.sor import ExportFormat, export_lines
 
 app = typer.Typer(
     help="Vigil: a trust & safety engine. Detect, decide, act, review, answer, account.",
@@ -55,10 +67,16 @@ policy_app = typer.Typer(help="Check, install and list policies.", no_args_is_he
 bank_app = typer.Typer(help="Manage hash banks.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit chain.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+report_app = typer.Typer(help="Transparency figures.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 app.add_typer(bank_app, name="bank")
 app.add_typer(audit_app, name="audit")
 app.add_typer(key_app, name="key")
+evidence_app = typer.Typer(help="Encrypted evidence: retention and key rotation.", no_args_is_help=True)
+app.add_typer(evidence_app, name="evidence")
+app.add_typer(report_app, name="report")
+sor_app = typer.Typer(help="Statements of reasons (DSA Art. 17).", no_args_is_help=True)
+app.add_typer(sor_app, name="sor")
 
 CLI_ACTOR = "cli"
 JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output")]
@@ -148,8 +166,19 @@ def serve(
     store = _store()
     try:
         application = create_app(settings, store)
-    except (QueueConfigError, StrikeRulesError, ContactConfigError, LegalConfigError) as exc:
+    except (
+        QueueConfigError,
+        StrikeRulesError,
+        ContactConfigError,
+        LegalConfigError,
+        EvidenceKeyError,
+        HotlineConfigError,
+    ) as exc:
         _fail(str(exc))
+    if not application.state.vault.enabled:
+        sys.stderr.write(
+            f"vigil: warning: evidence preservation is off; set {KEYS_SETTING} to keep evidence\n"
+        )
     out.print(f"Vigil {__version__} listening on http://{host}:{port} (OpenAPI at /openapi.json)")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
@@ -588,6 +617,135 @@ def key_revoke(key_id: str) -> None:
     if Admin(_store()).revoke_key(key_id, CLI_ACTOR) is None:
         _fail(f"no key {key_id!r}")
     out.print(f"key {key_id} revoked")
+
+
+# ---- report ---------------------------------------------------------------------------------------
+
+
+@report_app.command("daily")
+def report_daily(
+    day: Annotated[str, typer.Option("--date", help="the UTC day, YYYY-MM-DD")],
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="first recompute the day's counters from the decisions, notices, orders and appeals"
+            " (a repair after a bug; audited)",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Print a day's transparency figures (UTC), as published at /v1/transparency/daily."""
+    try:
+        parsed = daily_figures.parse_day(day)
+    except ValueError as exc:
+        _fail(f"--date: {exc}")
+    now = utcnow()
+    if rebuild and parsed > now.date():
+        _fail(f"--date {parsed.isoformat()} has not begun yet (UTC): there is nothing to rebuild")
+    with _store().transaction() as session:
+        if rebuild:
+            figures = daily_figures.rebuild(session, parsed, CLI_ACTOR, now)
+        else:
+            figures = daily_figures.figures_of_day(session, parsed)
+    if as_json:
+        _print_json(figures.to_json())
+        return
+    summary = Table("figure", "value", title=f"Vigil daily figures, {parsed.isoformat()} (UTC)")
+    for name, value in asdict(figures.summary).items():
+        if isinstance(value, dict):  # the median's bucket
+            value = value["label"]
+        summary.add_row(name.replace("_", " "), "-" if value is None else str(value))
+    out.print(summary)
+    for name, rows in figures.breakdowns.items():
+        if rows:
+            columns = [f.name for f in fields(rows[0])]
+            table = Table(*(c.replace("_", " ") for c in columns), title=name.replace("_", " "))
+            for row in rows:
+                table.add_row(*(str(getattr(row, c)) for c in columns))
+            out.print(table)
+
+
+# ---- evidence -------------------------------------------------------------------------------------
+
+
+def _vault() -> EvidenceVault:
+    settings = Settings()
+    try:
+        keys = KeyRing.from_settings(settings)
+    except EvidenceKeyError as exc:
+        _fail(str(exc))
+    return EvidenceVault(_store(), keys, utcnow, settings.evidence_retention_days)
+
+
+@evidence_app.command("purge")
+def evidence_purge(as_json: JsonOption = False) -> None:
+    """Delete the evidence whose retention period has ended (each deletion is audited)."""
+    deleted = _vault().purge_expired()
+    if as_json:
+        _print_json({"deleted": deleted})
+    else:
+        out.print(f"{deleted} evidence items deleted at the end of their retention period")
+
+
+@evidence_app.command("rotate")
+def evidence_rotate(as_json: JsonOption = False) -> None:
+    """Re-encrypt all evidence under the first key of VIGIL_EVIDENCE_KEYS; then the others can go."""
+    vault = _vault()
+    if not vault.enabled:
+        _fail(f"no evidence keys: set {KEYS_SETTING} to the new key first, then the keys in use")
+    try:
+        rotated = vault.rotate(CLI_ACTOR)
+    except EvidenceIntegrityError as exc:
+        _fail(f"{exc}; put that key back in {KEYS_SETTING} (after the new one) and run this again")
+    assert vault.keys is not None
+    if as_json:
+        _print_json({"rotated": rotated, "key_id": vault.keys.current_id})
+    else:
+        out.print(
+            f"{rotated} evidence items re-encrypted under key {vault.keys.current_id!r}", highlight=False
+        )
+
+
+# ---- statements of reasons -----------------------------------------------------------------------
+
+
+def _export_day(option: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option}: {value!r} is not a day (expected YYYY-MM-DD)")
+
+
+@sor_app.command("export")
+def sor_export(
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="jsonl (one statement a line) or csv (a column a field)")
+    ] = ExportFormat.JSONL,
+    first: Annotated[str | None, typer.Option("--from", help="first UTC day issued, YYYY-MM-DD")] = None,
+    last: Annotated[str | None, typer.Option("--to", help="last UTC day issued, YYYY-MM-DD")] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="write to this file, not stdout")] = None,
+) -> None:
+    """Write the stored statements of reasons in the DSA Transparency Database's fields."""
+    start, end = _export_day("--from", first), _export_day("--to", last)
+    if start is not None and end is not None and start > end:
+        _fail(f"--from {start.isoformat()} is after --to {end.isoformat()}")
+    since = datetime.combine(start, datetime.min.time(), UTC) if start else None
+    until = datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC) if end else None
+    try:
+        target = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    except OSError as exc:
+        _fail(f"--output: cannot write {output}: {exc.strerror}")
+    try:
+        with _store().transaction() as session:
+            target.writelines(export_lines(statement_store.export(session, since, until), fmt))
+    finally:
+        if output:
+            target.close()
 
 
 # ---- entry point ----------------------------------------------------------------------------------

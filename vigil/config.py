@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     hotline_username: str | None = None
     hotline_password: str | None = None
     hotline_poll_seconds: float = Field(default=5.0, gt=0)
+    hotline_reporter_file: str | None = Field(
+        default=None,
+        description="who reports to the hotline (YAML: service, reporting_person, ...; see docs/transparency.md); "
+        "required when hotline_url is set",
+    )
+    hotline_max_attempts: int = Field(
+        default=24, ge=1, description="attempts before a hotline report is marked failed (about a day)"
+    )
 
     webhook_timeout_seconds: float = Field(default=5.0, gt=0)
     webhook_max_attempts: int = Field(default=15, ge=1, description="about three hours of retries")

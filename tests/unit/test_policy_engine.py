@@ -633,7 +633,9 @@ def test_default_pack_removes_known_csam_preserves_evidence_reports_and_suspends
     assert decision.ground is not None
     assert decision.ground.type is GroundType.ILLEGAL_CONTENT
     assert decision.territorial_scope == GLOBAL
-    assert decision.review_needed is False
+    assert (
+        decision.review is ReviewMode.AFTER
+    )  # removed at once; a person confirms before the hotline is told
     assert decision.policies == (PolicyRef("csam-known-media", 1),)
     assert decision.platform_actions == {Action.REMOVE, Action.SUSPEND_ACCOUNT}
 

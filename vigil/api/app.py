@@ -20,6 +20,7 @@ from vigil.api.routes import (
     cases,
     contact,
     content,
+    evidence,
     flaggers,
     hashes,
     keys,
@@ -27,17 +28,22 @@ from vigil.api.routes import (
     orders,
     policies,
     quality,
+    sor,
+    transparency,
     webhooks,
 )
 from vigil.background import PollingThread
 from vigil.config import Settings
 from vigil.domain.ids import utcnow
+from vigil.enforce.evidence import evidence_hooks, evidence_vault
+from vigil.enforce.hotline import hotline_loop
 from vigil.enforce.outbox import DeliveryLoop, RetryPolicy
 from vigil.intake.authorities import AuthorityRegistry
 from vigil.intake.contact import load_contact
 from vigil.intake.notices import NoticeDesk
 from vigil.intake.orders import OrderDesk
 from vigil.intake.safeguards import load_legal_config
+from vigil.pipeline.accountability import decision_hooks
 from vigil.pipeline.admin import Admin
 from vigil.pipeline.detectors import content_detectors
 from vigil.pipeline.retro import RetroMatcher
@@ -47,6 +53,7 @@ from vigil.review.cases import CaseDesk
 from vigil.review.queues import load_queue_config
 from vigil.review.strikes import load_strike_rules
 from vigil.store.db import Store
+from vigil.transparency.dsa_database import submission_loop
 from vigil.web.console import mount_console
 from vigil.web.public import mount_public_pages
 
@@ -124,10 +131,16 @@ class RequestGuard:
         await send({"type": "http.response.body", "body": payload})
 
 
+EVIDENCE_PURGE_SECONDS = 3600.0
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the API on ``store`` (or the one ``settings`` names); the caller migrates it first."""
     settings = settings or Settings()
     store = store or Store(settings.database_url)
+    # malformed keys, or a hotline configured without what it needs, stop the start
+    vault = evidence_vault(settings, store, utcnow)
+    hotline = hotline_loop(settings, store, vault, utcnow)
 
     pipeline = Pipeline(
         store,
@@ -138,6 +151,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         strike_rules=load_strike_rules(Path(settings.strike_rules_file))
         if settings.strike_rules_file
         else None,
+        after_decision=(*decision_hooks(), *evidence_hooks(vault)),
     )
 
     @asynccontextmanager
@@ -164,9 +178,22 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if settings.order_watch:
             watch = PollingThread("order-watch", app.state.orders.watch, settings.order_watch_seconds)
             watch.start()
+        # expired evidence is deleted even when no keys are configured any more
+        purge = PollingThread("evidence-retention", vault.purge_step, EVIDENCE_PURGE_SECONDS)
+        purge.start()
+        if hotline is not None:
+            hotline.start()
+        statements = submission_loop(store, settings, utcnow) if settings.dsa_database_url else None
+        if statements is not None:
+            statements.start()
         try:
             yield
         finally:
+            if statements is not None:
+                statements.stop()
+            if hotline is not None:
+                hotline.stop()
+            purge.stop()
             if watch is not None:
                 watch.stop()
             if loop is not None:
@@ -183,6 +210,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.settings = settings
     app.state.store = store
     app.state.pipeline = pipeline
+    app.state.vault = vault
     app.state.admin = Admin(store)
     app.state.desk = CaseDesk(pipeline, utcnow)
     app.state.appeals = AppealDesk(store, pipeline.queues, utcnow)
@@ -198,6 +226,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     install_error_handlers(app)
     for router in (
         content.router,
+        evidence.router,
         hashes.router,
         banks.router,
         policies.router,
@@ -212,6 +241,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         orders.router,
         notices.router,
         flaggers.router,
+        transparency.router,
+        sor.router,
     ):
         app.include_router(router, prefix="/v1")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from vigil.config import Settings
+from vigil.enforce.evidence import EvidenceVault
 from vigil.intake.authorities import AuthorityRegistry
 from vigil.intake.notices import NoticeDesk
 from vigil.intake.orders import OrderDesk
@@ -58,3 +59,8 @@ def get_authorities(request: Request) -> AuthorityRegistry:
 def get_notices(request: Request) -> NoticeDesk:
     desk: NoticeDesk = request.app.state.notices
     return desk
+
+
+def get_vault(request: Request) -> EvidenceVault:
+    vault: EvidenceVault = request.app.state.vault
+    return vault

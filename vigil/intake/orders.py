@@ -72,6 +72,7 @@ from vigil.store import orders as order_store
 from vigil.store import outbox as outbox_store
 from vigil.store.audit import AuditLog
 from vigil.store.tables import Order
+from vigil.transparency import daily
 
 AUTO_ACTOR = "vigil:auto-execution"
 # An order is signed shortly before it is sent; one dated further ahead than clock skew explains,
@@ -368,6 +369,7 @@ class OrderDesk:
         )
         session.add(order)
         session.flush()  # the unique reference is checked here, before anything else is written
+        daily.count_order(session, order, now)
         audit = AuditLog(session)
         order_store.add_event(
             session,
@@ -441,6 +443,7 @@ class OrderDesk:
         check_transition(OrderState(order.state), target)
         order.state = target.value
         order.updated_at = now
+        daily.count_order(session, order, now)
         order_store.add_event(session, order.id, now, actor, target.value, detail)
         AuditLog(session).append(actor, f"order.{target.value}", "order", order.id, detail, now)
 

@@ -13,7 +13,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from vigil.enforce.hotline import queue_hotline_report
 from vigil.store.content import NewDecision, StoredDecision
+from vigil.transparency.daily import count_decision
+from vigil.transparency.sor import record_statement
 
 # (session, the decision as recorded, the decision it replaces on the subject if any, actor, now)
 DecisionHook = Callable[[Session, NewDecision, StoredDecision | None, str, datetime], None]
@@ -21,4 +24,4 @@ DecisionHook = Callable[[Session, NewDecision, StoredDecision | None, str, datet
 
 def decision_hooks() -> tuple[DecisionHook, ...]:
     """The hooks every pipeline runs unless it is given its own."""
-    return ()
+    return (count_decision, queue_hotline_report, record_statement)

@@ -12,6 +12,7 @@ from vigil.domain.content import Subject, SubjectType
 from vigil.domain.decisions import Decision
 from vigil.store.audit import AuditLog
 from vigil.store.tables import Appeal, Case
+from vigil.transparency import daily
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ def _info(row: Appeal) -> AppealInfo:
 def add_appeal(session: Session, appeal: Appeal) -> AppealInfo:
     session.add(appeal)
     session.flush()
+    daily.count_appeal_filed(session, appeal)
     return _info(appeal)
 
 
@@ -94,6 +96,7 @@ def close_appeals(
             now,
             result_id,
         )
+        daily.count_appeal_decided(session, row)
         AuditLog(session).append(
             actor=actor,
             action="appeal.decided",

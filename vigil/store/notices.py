@@ -24,6 +24,7 @@ from vigil.domain.taxonomy import Category
 from vigil.store import outbox as outbox_store
 from vigil.store.audit import AuditLog
 from vigil.store.tables import Notice, TrustedFlagger
+from vigil.transparency import daily
 
 NOTICE_RECEIVED_EVENT = "notice.received"
 NOTICE_DECIDED_EVENT = "notice.decided"
@@ -109,6 +110,7 @@ class NoticeScope:
 def add_notice(session: Session, row: Notice) -> None:
     session.add(row)
     session.flush()  # the content it names was recorded in this transaction: check the key now
+    daily.count_notice_received(session, row)
 
 
 def get_notice(session: Session, notice_id: str) -> NoticeInfo | None:
@@ -168,6 +170,7 @@ def answer(
     row.state = NoticeState.DECIDED.value
     row.decision_id, row.decided_at, row.outcome = decision_id, now, decision.outcome
     row.automated = decision.automated_decision is not AutomatedDecision.NOT_AUTOMATED
+    daily.count_notice_decided(session, row, decision)
     event_id = new_id("evt")
     payload: dict[str, Any] = {
         "id": event_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -19,18 +20,19 @@ from pydantic import (
 )
 
 from vigil.api.auth import Principal, require
-from vigil.api.deps import get_pipeline, get_settings, get_store
+from vigil.api.deps import get_pipeline, get_settings, get_store, get_vault
 from vigil.api.errors import ApiError, not_found
 from vigil.config import Settings
 from vigil.detect.hashing.media import fingerprint
 from vigil.detect.media_signals import media_signals
 from vigil.domain.content import Audience, Content, ContentKind, MediaHashes
-from vigil.domain.decisions import DecisionContext, decision_to_json
+from vigil.domain.decisions import Action, DecisionContext, decision_to_json
 from vigil.domain.hashes import MAX_VPDQ_TEXT, HashType, normalise_hash, parse_vpdq
 from vigil.domain.ids import utcnow
 from vigil.domain.jurisdictions import normalise_country
 from vigil.domain.roles import Role
 from vigil.domain.signals import Signal
+from vigil.enforce.evidence import EvidenceVault, InlineMedia
 from vigil.pipeline.service import Outcome, Pipeline
 from vigil.store import content as content_store
 from vigil.store import outbox as outbox_store
@@ -200,6 +202,30 @@ def _refuse_private(item: ContentIn, where: str) -> None:
         )
 
 
+def _preserve_inline(
+    vault: EvidenceVault, items: Sequence[ContentIn], outcomes: Sequence[Outcome], actor: str
+) -> None:
+    """Keep, encrypted, the media sent inline with items whose new decision asks to preserve evidence.
+
+    The pipeline never holds media bytes, so this is a transaction of its own, right after the
+    decision's. A crash between the two loses the media (its hashes are in the decision's metadata
+    evidence); the platform can send it again with ``POST /v1/evidence``.
+    """
+    if not vault.enabled:
+        return
+    media = [
+        InlineMedia(
+            outcome.decision_id, outcome.content_id, m.id, m.mime_type or "", base64.b64decode(m.data_base64)
+        )
+        for item, outcome in zip(items, outcomes, strict=True)
+        if not outcome.duplicate and Action.PRESERVE_EVIDENCE in outcome.decision.actions
+        for m in item.media
+        if m.data_base64 is not None
+    ]
+    if media:
+        vault.preserve_inline(media, actor)
+
+
 def _out(outcome: Outcome, warnings: list[str]) -> OutcomeOut:
     return OutcomeOut(
         content_id=outcome.content_id,
@@ -229,11 +255,13 @@ def submit_one(
     principal: Principal = Depends(_SUBMITTERS),
     pipeline: Pipeline = Depends(get_pipeline),
     settings: Settings = Depends(get_settings),
+    vault: EvidenceVault = Depends(get_vault),
 ) -> OutcomeOut:
     _refuse_private(item, "body")
     warnings: list[str] = []
     content = to_content(item, "body", settings, warnings)
     [outcome] = pipeline.submit([content], DecisionContext(), principal.actor)
+    _preserve_inline(vault, [item], [outcome], principal.actor)
     return _out(outcome, warnings)
 
 
@@ -243,6 +271,7 @@ def submit_batch(
     principal: Principal = Depends(_SUBMITTERS),
     pipeline: Pipeline = Depends(get_pipeline),
     settings: Settings = Depends(get_settings),
+    vault: EvidenceVault = Depends(get_vault),
 ) -> BatchOut:
     if len(batch.items) > settings.max_batch_items:
         raise ApiError(
@@ -255,6 +284,7 @@ def submit_batch(
     warnings: list[list[str]] = [[] for _ in batch.items]
     contents = [to_content(item, f"items.{i}", settings, warnings[i]) for i, item in enumerate(batch.items)]
     outcomes = pipeline.submit(contents, DecisionContext(), principal.actor)
+    _preserve_inline(vault, batch.items, outcomes, principal.actor)
     return BatchOut(results=[_out(o, w) for o, w in zip(outcomes, warnings, strict=True)])
 
 
