@@ -17,6 +17,9 @@ from typing import Any
 
 import httpx
 
+from vigil.domain.decisions import RESTRICTING_OUTCOMES
+from vigil.transparency.dsa_schema import validate_statement
+
 VIGIL = [sys.executable, "-m", "vigil"]
 
 
@@ -127,3 +130,23 @@ def start_platform(workdir: Path, env: dict[str, str], vigil: Vigil) -> Platform
     client = httpx.Client(base_url=vigil.base, timeout=10)
     hook = client.post("/v1/webhooks", json={"url": receiver.url}, headers=admin).json()
     return Platform(client, admin, receiver, hook["secret"])
+
+
+def assert_every_restriction_has_one_valid_statement(platform: Platform) -> int:
+    """Every decision that put a restriction in force, as the audit chain lists them, is explained by
+    one statement of reasons that the DSA database's rules accept; returns how many there were."""
+    events = platform.client.get("/v1/audit/events", params={"limit": 1000}, headers=platform.admin).json()
+    restricting = [
+        e["payload"]["decision_id"]
+        for e in events
+        if e["action"] == "decision.created" and e["payload"]["outcome"] in RESTRICTING_OUTCOMES
+    ]
+    statements: set[str] = set()
+    for decision_id in restricting:
+        answer = platform.client.get(f"/v1/sor/{decision_id}", headers=platform.admin)
+        assert answer.status_code == 200, (decision_id, answer.text)
+        body = answer.json()
+        assert validate_statement(body["statement"]) == {}, decision_id
+        statements.add(body["statement_id"])
+    assert len(statements) <= len(restricting)
+    return len(restricting)

@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.live import Vigil, start_platform, wait_for
+from tests.integration.live import (
+    Vigil,
+    assert_every_restriction_has_one_valid_statement,
+    start_platform,
+    wait_for,
+)
 from vigil.enforce.webhooks import EVENT_ID_HEADER, SIGNATURE_HEADER, verify_signature
 
 pytestmark = pytest.mark.e2e
@@ -79,4 +84,5 @@ def test_known_media_is_removed_enforced_once_and_delivered_after_a_crash(
     assert json.loads(body)["decision_id"] == second["decision_id"]
     deliveries = client.get("/v1/content/channel-42/post-2", headers=admin).json()["deliveries"]
     assert [d["state"] for d in deliveries] == ["delivered"]
+    assert assert_every_restriction_has_one_valid_statement(platform) >= 1
     receiver.stop()

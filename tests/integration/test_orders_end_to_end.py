@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.live import Vigil, start_platform, wait_for
+from tests.integration.live import (
+    Vigil,
+    assert_every_restriction_has_one_valid_statement,
+    start_platform,
+    wait_for,
+)
 from tests.order_fixtures import SigningAuthority, removal_order
 from vigil.enforce.webhooks import SIGNATURE_HEADER, verify_signature
 
@@ -77,4 +82,5 @@ def test_a_signed_removal_order_is_enforced_answered_and_preserved_well_inside_t
     actions = [e["action"] for e in audit]
     assert "order.received" in actions
     assert "order.rejected" in actions
+    assert assert_every_restriction_has_one_valid_statement(platform) >= 1
     receiver.stop()
