@@ -40,7 +40,7 @@ from vigil.enforce.evidence import (
     KeyRing,
 )
 from vigil.enforce.hotline import HotlineConfigError
-from vigil.intake.contact import ContactConfigError
+from vigil.intake.contact import ContactConfigError, load_contact
 from vigil.intake.safeguards import LegalConfigError
 from vigil.pipeline.admin import Admin
 from vigil.pipeline.service import Pipeline
@@ -55,6 +55,7 @@ from vigil.store import policies as policy_store
 from vigil.store import statements as statement_store
 from vigil.store.db import Store
 from vigil.transparency import daily as daily_figures
+from vigil.transparency import periodic
 from vigil.transparency.sor import ExportFormat, export_lines
 
 app = typer.Typer(
@@ -664,6 +665,64 @@ def report_daily(
             for row in rows:
                 table.add_row(*(str(getattr(row, c)) for c in columns))
             out.print(table)
+
+
+@report_app.command("periodic")
+def report_periodic(
+    first: Annotated[str, typer.Option("--from", help="the first UTC day of the period, YYYY-MM-DD")],
+    last: Annotated[str, typer.Option("--to", help="the last UTC day of the period, YYYY-MM-DD (included)")],
+    output: Annotated[
+        Path,
+        typer.Option("--output", help="the folder to write the CSV files and report.html into (created)"),
+    ],
+    recipients: Annotated[
+        Path | None,
+        typer.Option(
+            "--recipients",
+            help="CSV of average monthly active recipients, lines country,count (an EU member state or EU);"
+            " without it they are reported as not known to Vigil",
+        ),
+    ] = None,
+) -> None:
+    """Write the periodic transparency report (DSA Art. 15, 24): one CSV file per section of the
+    harmonised templates and a readable report.html, for the UTC days --from to --to."""
+    from vigil.web.public import periodic_report_html  # the web layer, loaded only when needed
+
+    try:
+        period = periodic.Period.of(daily_figures.parse_day(first), daily_figures.parse_day(last))
+    except ValueError as exc:
+        _fail(f"--from/--to: {exc}")
+    given = None
+    if recipients is not None:
+        try:
+            given = periodic.read_recipients(recipients)
+        except OSError as exc:
+            _fail(f"--recipients: cannot read {recipients}: {exc.strerror}")
+        except ValueError as exc:
+            _fail(f"--recipients: {exc}")
+    store = _store()
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"--output: cannot create the folder {output}: {exc.strerror or exc}")
+    if not os.access(output, os.W_OK | os.X_OK):  # found before the work, not after it
+        _fail(f"--output: cannot write into {output}: permission denied")
+    with store.transaction() as session:
+        report = periodic.periodic_report(session, period, given, utcnow())
+    try:
+        operator = load_contact(Settings().contact_file).operator.name
+    except ContactConfigError as exc:
+        _fail(str(exc))
+    html = periodic_report_html(report, operator)
+    try:
+        written = periodic.write_report(report, output, html)
+    except OSError as exc:
+        _fail(f"--output: cannot write into {output}: {exc.strerror or exc}")
+    # plain lines, never wrapped: scripts read the paths
+    sys.stdout.write(
+        f"periodic report {period.first.isoformat()} to {period.last.isoformat()} written to {output}:\n"
+    )
+    sys.stdout.writelines(f"  {path}\n" for path in written)
 
 
 # ---- evidence -------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from itertools import chain
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from vigil.domain.decisions import (
@@ -51,7 +51,7 @@ from vigil.store import daily as counter_store
 from vigil.store.audit import AuditLog
 from vigil.store.content import NewDecision, StoredDecision
 from vigil.store.daily import CounterRow, Increment
-from vigil.store.tables import Appeal, DecisionRecord, Notice, Order, OrderEvent
+from vigil.store.tables import Appeal, DailyCounter, DecisionRecord, Notice, Order, OrderEvent
 
 # a figure broken down by category, for what has none (an order to provide information, say)
 UNSPECIFIED = "unspecified"
@@ -633,6 +633,71 @@ def figures_from_counters(day: date, counters: Iterable[CounterRow]) -> DailyFig
 def figures_of_day(session: Session, day: date) -> DailyFigures:
     """The day's figures, read from its counters."""
     return figures_from_counters(day, counter_store.counters_of_day(session, day.isoformat()))
+
+
+# --- periods: the counters of several days added up ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodFigures:
+    """The figures of the UTC days ``first`` to ``last`` (both included): every counter of those
+    days added up. Counts add up over days and so do the buckets of the time to decision, so the
+    period's median bucket is read from them as a day's is."""
+
+    first: date
+    last: date
+    summary: Summary
+    breakdowns: Breakdowns
+
+
+def _days(first: date, last: date) -> ColumnElement[bool]:
+    # the days are ISO strings, which sort as the dates do
+    return and_(DailyCounter.day >= first.isoformat(), DailyCounter.day <= last.isoformat())
+
+
+def figures_of_period(session: Session, first: date, last: date) -> PeriodFigures:
+    """The figures of the days ``first`` to ``last``, added up in the database (one query, over the
+    counters' primary key, which starts with the day)."""
+    key = [getattr(DailyCounter, column) for column in counter_store.KEY_COLUMNS]
+    rows = session.execute(
+        select(*key, func.sum(DailyCounter.value)).where(_days(first, last)).group_by(*key)
+    )
+    # PostgreSQL sums a bigint to a numeric
+    counters = (CounterRow(r[0], r[1], r[2], r[3], r[4], r[5], int(r[6])) for r in rows)
+    figures = figures_from_counters(first, counters)
+    return PeriodFigures(first, last, figures.summary, figures.breakdowns)
+
+
+@dataclass(frozen=True, slots=True)
+class TrendDay:
+    """One day of the trend of restrictive decisions."""
+
+    day: date
+    restrictive_decisions: int
+    fully_automated: int
+
+    @property
+    def automated_share(self) -> float | None:
+        """The share of the day's restrictive decisions taken fully by automated means (None: none)."""
+        return _share(self.fully_automated, self.restrictive_decisions)
+
+
+def restrictive_trend(session: Session, first: date, last: date) -> list[TrendDay]:
+    """Each day from ``first`` to ``last``, in order, with its restrictive decisions and how many of
+    them were fully automated (a day without any has zeros), in one query."""
+    rows = session.execute(
+        select(DailyCounter.day, DailyCounter.automated, func.sum(DailyCounter.value))
+        .where(_days(first, last), DailyCounter.metric == Figure.RESTRICTIVE.value)
+        .group_by(DailyCounter.day, DailyCounter.automated)
+    )
+    restrictive: Counter[str] = Counter()
+    fully: Counter[str] = Counter()
+    for day, automated, value in rows:
+        restrictive[day] += int(value)
+        if automated == AutomatedDecision.FULLY.value:
+            fully[day] += int(value)
+    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    return [TrendDay(d, restrictive[d.isoformat()], fully[d.isoformat()]) for d in days]
 
 
 # --- the same figures from the source tables ----------------------------------------------------------
