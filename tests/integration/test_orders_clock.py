@@ -19,9 +19,10 @@ from vigil.intake.authorities import AuthorityRegistry, NewAuthority
 from vigil.intake.orders import Caller, OrderDesk, OrderView
 from vigil.intake.safeguards import load_legal_config
 from vigil.pipeline.service import Pipeline
+from vigil.store import audit as audit_store
 from vigil.store import outbox as outbox_store
 from vigil.store.db import Store
-from vigil.store.tables import OrderEvent, OutboxEvent, WebhookDelivery
+from vigil.store.tables import OrderEvent, OutboxEvent, PreservationHold, WebhookDelivery
 
 RECEIVED = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
 AUTHORITY = Caller("key:authority", Role.AUTHORITY, "fr-ocrv")
@@ -165,3 +166,29 @@ def test_an_order_given_effect_within_the_hour_is_on_time(
     assert answered.state is OrderState.ANSWERED
     assert answered.late is False
     assert escalations(store, order.id) == []
+
+
+def test_preserved_content_is_deleted_when_its_six_months_are_over(
+    store: Store, desk: OrderDesk, clock: FakeClock, paris: SigningAuthority
+) -> None:
+    publish(desk, "post-4", "Watch the new video from the brothers.")
+    receive(desk, paris, "TCO-4", "post-4")
+
+    def holds() -> list[PreservationHold]:
+        with store.transaction() as session:
+            return list(session.scalars(select(PreservationHold)))
+
+    clock.after(60 * 24 * 182)  # a day short of the six months
+    desk.watch()
+    [kept] = holds()
+    assert kept.released_at is None
+    assert kept.snapshot["content"]["text"] == "Watch the new video from the brothers."
+
+    clock.after(60 * 24 * 184)
+    desk.watch()
+    [released] = holds()
+    assert released.released_at == clock()
+    assert released.snapshot == {}
+    with store.transaction() as session:
+        actions = [e.action for e in audit_store.list_events(session)]
+    assert actions.count("preservation.released") == 1

@@ -590,9 +590,9 @@ def evidence_hooks(vault: EvidenceVault) -> tuple[PreserveEvidence, ...]:
 
 
 def evidence_vault(settings: Settings, store: Store, clock: Callable[[], datetime]) -> EvidenceVault:
-    """The vault ``settings`` configure; raises EvidenceKeyError for malformed keys, and says once in
-    the log when preservation is off."""
+    """The vault ``settings`` configure; raises EvidenceKeyError for malformed keys. Without keys the
+    vault is off (``vigil serve`` warns on its console; the log says so at info level)."""
     keys = KeyRing.from_settings(settings)
     if keys is None:
-        log.warning("evidence preservation is off: %s is not set, so no evidence is kept", KEYS_SETTING)
+        log.info("evidence preservation is off: %s is not set, so no evidence is kept", KEYS_SETTING)
     return EvidenceVault(store, keys, clock, settings.evidence_retention_days)

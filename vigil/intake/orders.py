@@ -905,8 +905,9 @@ class OrderDesk:
     # --- the clock ------------------------------------------------------------------------------
 
     def watch(self, limit: int = 200) -> bool:
-        """One pass over the unanswered orders: answer those whose effect the platform confirmed, and
-        escalate those whose clock runs out. Returns whether a limit was reached (more to do now)."""
+        """One pass over the unanswered orders: answer those whose effect the platform confirmed,
+        escalate those whose clock runs out, and delete the preserved data whose period is over.
+        Returns whether a limit was reached (more to do now)."""
         now = self.clock()
         executed = (OrderState.EXECUTED.value, OrderState.PARTIALLY_EXECUTED.value)
         with self.store.transaction() as session:
@@ -923,7 +924,17 @@ class OrderDesk:
             for order in running:
                 if order.deadline is not None:
                     self._escalate(session, order, now)
-        return len(waiting) == limit or len(running) == limit
+            released = order_store.release_expired_holds(session, now, limit)
+            for hold in released:
+                AuditLog(session).append(
+                    AUTO_ACTOR,
+                    "preservation.released",
+                    "content",
+                    hold.content_id,
+                    {"hold_id": hold.id, "order_id": hold.order_id, "until": iso(hold.until)},
+                    now,
+                )
+        return limit in (len(waiting), len(running), len(released))
 
     def _escalate(self, session: Session, order: Order, now: datetime) -> None:
         assert order.deadline is not None

@@ -238,3 +238,20 @@ def holds_for_order(session: Session, order_id: str) -> list[HoldInfo]:
         HoldInfo(r.id, r.content_id, r.order_id, r.reason, r.preserved_at, r.until, r.released_at)
         for r in rows
     ]
+
+
+def release_expired_holds(session: Session, now: datetime, limit: int) -> list[PreservationHold]:
+    """End the holds whose period is over: the snapshot is deleted (TCO Art. 6: kept six months,
+    then deleted) and the hold stays as the record that it existed. Returns the holds released."""
+    rows = list(
+        session.scalars(
+            select(PreservationHold)
+            .where(PreservationHold.until <= now, PreservationHold.released_at.is_(None))
+            .order_by(PreservationHold.until)
+            .limit(limit)
+        )
+    )
+    for row in rows:
+        row.snapshot = {}
+        row.released_at = now
+    return rows
