@@ -192,3 +192,53 @@ def test_preserved_content_is_deleted_when_its_six_months_are_over(
     with store.transaction() as session:
         actions = [e.action for e in audit_store.list_events(session)]
     assert actions.count("preservation.released") == 1
+
+
+def test_a_user_kept_uninformed_at_the_authority_s_request_is_told_when_the_withholding_ends(
+    store: Store, desk: OrderDesk, clock: FakeClock, paris: SigningAuthority
+) -> None:
+    publish(desk, "post-5", "Watch the new video from the brothers.")
+    document = {
+        **removal_order(paris, "TCO-5", "post-5", issued_at=RECEIVED - timedelta(minutes=1)),
+        "withhold_user_notice": True,
+        "withhold_user_notice_until": (RECEIVED + timedelta(weeks=2)).isoformat(),
+    }
+    body = json.dumps(document).encode()
+    order = desk.receive(AUTHORITY, body, paris.sign(body), OrderIn.model_validate_json(body).document())
+
+    def enforcement_actions() -> list[list[str]]:
+        with store.transaction() as session:
+            events = session.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.event_type == "enforcement.requested")
+                .order_by(OutboxEvent.id)
+            )
+            return [json.loads(e.payload)["actions"] for e in events]
+
+    assert order.state is OrderState.EXECUTED
+    assert enforcement_actions() == [["geo_restrict"]]  # removed, and the user not told yet
+    clock.after(60 * 24 * 13)
+    desk.watch()
+    assert enforcement_actions() == [["geo_restrict"]]
+
+    clock.after(60 * 24 * 14 + 1)
+    desk.watch()
+    desk.watch()  # told once
+
+    assert enforcement_actions() == [["geo_restrict"], ["geo_restrict", "notify_user"]]
+    seen = desk.get(order.id, SENIOR)
+    assert seen.effect is not None
+    assert seen.effect["user_informed"] is True
+    assert [e.kind for e in seen.events].count("user_informed") == 1
+
+
+def test_a_removal_order_may_keep_the_user_uninformed_for_six_weeks_at_most() -> None:
+    authority = SigningAuthority("fr-ocrv", "FR", ["tco_removal"])
+    issued = datetime(2026, 5, 1, tzinfo=UTC)
+    document = {
+        **removal_order(authority, "TCO-6", "post-6", issued_at=issued),
+        "withhold_user_notice": True,
+        "withhold_user_notice_until": (issued + timedelta(weeks=6, seconds=1)).isoformat(),
+    }
+    with pytest.raises(ValueError, match="six weeks at most"):
+        OrderIn.model_validate_json(json.dumps(document))

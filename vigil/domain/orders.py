@@ -47,6 +47,8 @@ class OrderRule:
 
 
 SIX_MONTHS = timedelta(days=183)
+# how long a terrorist-content removal order may keep the user uninformed at once (TCO Art. 11(3))
+MAX_WITHHOLDING = timedelta(weeks=6)
 
 ORDER_RULES: Mapping[OrderType, OrderRule] = MappingProxyType(
     {
@@ -248,3 +250,5 @@ class OrderDocument:
     respond_by: datetime | None
     withhold_user_notice: bool  # the authority asks that the user not be told yet
     redress: str  # the redress available to the platform and the user (DSA Art. 9(2)(a))
+    # ... until then (TCO Art. 11(3): up to six weeks, renewable); None: until it says otherwise
+    withhold_user_notice_until: datetime | None = None

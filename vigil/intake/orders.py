@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -182,6 +182,9 @@ def document_to_json(document: OrderDocument) -> dict[str, Any]:
         "information": sorted(f.value for f in document.information),
         "respond_by": iso(document.respond_by) if document.respond_by else None,
         "withhold_user_notice": document.withhold_user_notice,
+        "withhold_user_notice_until": (
+            iso(document.withhold_user_notice_until) if document.withhold_user_notice_until else None
+        ),
         "redress": document.redress,
     }
 
@@ -365,6 +368,7 @@ class OrderDesk:
             answered_at=None,
             late=None,
             urgency=Urgency.ON_TRACK.value,
+            user_notice_due_at=None,
             updated_at=now,
         )
         session.add(order)
@@ -623,8 +627,12 @@ class OrderDesk:
             "disclosure": disclosure,
             "automated": automated,
             "user_informed": not order.document["withhold_user_notice"],
+            "user_notice_due": order.document.get("withhold_user_notice_until"),
             "note": note,
         }
+        withheld_until = order.document.get("withhold_user_notice_until")
+        if withheld_until and rule.effect is OrderEffect.RESTRICT and done:
+            order.user_notice_due_at = datetime.fromisoformat(withheld_until.replace("Z", "+00:00"))
         state = OrderState.PARTIALLY_EXECUTED if partial else OrderState.EXECUTED
         self._move(
             session,
@@ -924,6 +932,9 @@ class OrderDesk:
             for order in running:
                 if order.deadline is not None:
                     self._escalate(session, order, now)
+            due = order_store.user_notices_due(session, now, limit)
+            for order in due:
+                self._inform_users(session, order, now)
             released = order_store.release_expired_holds(session, now, limit)
             for hold in released:
                 AuditLog(session).append(
@@ -934,7 +945,36 @@ class OrderDesk:
                     {"hold_id": hold.id, "order_id": hold.order_id, "until": iso(hold.until)},
                     now,
                 )
-        return limit in (len(waiting), len(running), len(released))
+        return limit in (len(waiting), len(running), len(due), len(released))
+
+    def _inform_users(self, session: Session, order: Order, now: datetime) -> None:
+        """The authority's withholding is over: tell the users whose content the order restricted, with
+        the reasons (TCO Art. 11), by the same decision with ``notify_user`` added. A target whose
+        decision in force is no longer the order's (an appeal or a court lifted it) is left alone."""
+        effect = dict(order.effect or {})
+        decision_ids = [t["decision_id"] for t in effect.get("targets", []) if t.get("decision_id")]
+        stored = {
+            d.id: d for d in (content_store.get_decision(session, i) for i in decision_ids) if d is not None
+        }
+        in_force = content_store.current_decisions(
+            session, [d.content_id for d in stored.values() if d.content_id]
+        )
+        informed: list[str] = []
+        for decision_id, decision in stored.items():
+            current = in_force.get(decision.content_id or "")
+            if current is None or current.id != decision_id:
+                continue
+            [content] = content_store.load_contents(session, [decision.content_id or ""])
+            told = replace(current.decision, actions=current.decision.actions | {Action.NOTIFY_USER})
+            new_id_, _ = self.pipeline.record_reviewed(
+                session, content, told, current.signals, AUTO_ACTOR, now
+            )
+            informed.append(new_id_)
+        order.user_notice_due_at = None
+        order.effect = {**effect, "user_informed": True, "user_informed_at": iso(now)}
+        detail = {"decisions": informed}
+        order_store.add_event(session, order.id, now, AUTO_ACTOR, "user_informed", detail)
+        AuditLog(session).append(AUTO_ACTOR, "order.user_informed", "order", order.id, detail, now)
 
     def _escalate(self, session: Session, order: Order, now: datetime) -> None:
         assert order.deadline is not None

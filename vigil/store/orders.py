@@ -240,6 +240,18 @@ def holds_for_order(session: Session, order_id: str) -> list[HoldInfo]:
     ]
 
 
+def user_notices_due(session: Session, now: datetime, limit: int) -> list[Order]:
+    """Executed orders whose users may be told now that the authority's withholding is over."""
+    return list(
+        session.scalars(
+            select(Order)
+            .where(Order.user_notice_due_at <= now)
+            .order_by(Order.user_notice_due_at)
+            .limit(limit)
+        )
+    )
+
+
 def release_expired_holds(session: Session, now: datetime, limit: int) -> list[PreservationHold]:
     """End the holds whose period is over: the snapshot is deleted (TCO Art. 6: kept six months,
     then deleted) and the hold stays as the record that it existed. Returns the holds released."""

@@ -405,6 +405,8 @@ class Order(Base):
     answered_at: Mapped[datetime | None]
     late: Mapped[bool | None] = mapped_column(Boolean)
     urgency: Mapped[str] = mapped_column(String(16), default="on_track")  # the last escalation raised
+    # when the users an executed order touched may be told, once the authority's withholding ends
+    user_notice_due_at: Mapped[datetime | None] = mapped_column(index=True)
     updated_at: Mapped[datetime]
 
 

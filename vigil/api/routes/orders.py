@@ -18,6 +18,7 @@ from vigil.api.deps import get_orders
 from vigil.api.errors import ApiError, not_found
 from vigil.domain.jurisdictions import GLOBAL, TerritorialScope, normalise_country
 from vigil.domain.orders import (
+    MAX_WITHHOLDING,
     ORDER_RULES,
     InformationField,
     OrderDocument,
@@ -89,6 +90,10 @@ class OrderIn(BaseModel):
     withhold_user_notice: bool = Field(
         default=False, description="do not inform the user yet (TCO Art. 11(3), DSA Art. 10(5))"
     )
+    withhold_user_notice_until: AwareDatetime | None = Field(
+        default=None,
+        description="when the user may be told (TCO Art. 11(3): at most six weeks after the order is issued)",
+    )
     redress: str = Field(
         default="", max_length=2000, description="the redress available; required for dsa_art9/10"
     )
@@ -106,6 +111,18 @@ class OrderIn(BaseModel):
             raise ValueError("a dsa_art9 order states its territorial scope (DSA Art. 9(2)(b))")
         if self.type in (OrderType.ACT_AGAINST_CONTENT, OrderType.PROVIDE_INFORMATION) and not self.redress:
             raise ValueError(f"a {self.type.value} order states the redress available (redress)")
+        if self.withhold_user_notice_until is not None:
+            if not self.withhold_user_notice:
+                raise ValueError("withhold_user_notice_until needs withhold_user_notice: true")
+            if self.withhold_user_notice_until <= self.issued_at:
+                raise ValueError("withhold_user_notice_until must come after issued_at")
+            if (
+                self.type is OrderType.TERRORIST_REMOVAL
+                and self.withhold_user_notice_until > self.issued_at + MAX_WITHHOLDING
+            ):
+                raise ValueError(
+                    "a removal order withholds the user notice for six weeks at most (TCO Art. 11(3))"
+                )
         if isinstance(self.territorial_scope, list):
             if not self.territorial_scope:
                 raise ValueError("territorial_scope: name at least one country, or 'global'")
@@ -134,6 +151,7 @@ class OrderIn(BaseModel):
             information=frozenset(self.information),
             respond_by=self.respond_by,
             withhold_user_notice=self.withhold_user_notice,
+            withhold_user_notice_until=self.withhold_user_notice_until,
             redress=self.redress,
         )
 
