@@ -21,7 +21,7 @@ assessment out.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -354,8 +354,3 @@ def assess(
         senior_review=senior,
         approvals_required=DISCLOSURE_APPROVALS if effect is OrderEffect.DISCLOSE else 1,
     )
-
-
-def protected_kinds(config: LegalConfig) -> Mapping[str, ProtectedKind]:
-    """Every registered account and channel, for showing in the legal console."""
-    return {**config.protected.accounts, **config.protected.channels}

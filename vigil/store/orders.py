@@ -219,27 +219,6 @@ def preserve(
     return held
 
 
-@dataclass(frozen=True, slots=True)
-class HoldInfo:
-    id: str
-    content_id: str
-    order_id: str | None
-    reason: str
-    preserved_at: datetime
-    until: datetime
-    released_at: datetime | None
-
-
-def holds_for_order(session: Session, order_id: str) -> list[HoldInfo]:
-    rows = session.scalars(
-        select(PreservationHold).where(PreservationHold.order_id == order_id).order_by(PreservationHold.id)
-    )
-    return [
-        HoldInfo(r.id, r.content_id, r.order_id, r.reason, r.preserved_at, r.until, r.released_at)
-        for r in rows
-    ]
-
-
 def user_notices_due(session: Session, now: datetime, limit: int) -> list[Order]:
     """Executed orders whose users may be told now that the authority's withholding is over."""
     return list(
