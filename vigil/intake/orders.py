@@ -81,7 +81,7 @@ MAX_CLOCK_SKEW = timedelta(minutes=5)
 MAX_ORDER_AGE = timedelta(days=30)
 MAX_DISCLOSED_ITEMS = 1000  # per account: an order for more is answered in parts by legal staff
 LEGAL_ROLES = frozenset({Role.LEGAL, Role.SENIOR_LEGAL})
-URGENCY_RANK = {Urgency.ON_TRACK: 0, Urgency.DUE_SOON: 1, Urgency.CRITICAL: 2, Urgency.OVERDUE: 3}
+URGENCY_RANK = {level: rank for rank, level in enumerate(Urgency)}  # Urgency is listed mildest first
 
 
 class OrderRejectedError(Exception):
@@ -952,19 +952,16 @@ class OrderDesk:
         the reasons (TCO Art. 11), by the same decision with ``notify_user`` added. A target whose
         decision in force is no longer the order's (an appeal or a court lifted it) is left alone."""
         effect = dict(order.effect or {})
-        decision_ids = [t["decision_id"] for t in effect.get("targets", []) if t.get("decision_id")]
-        stored = {
-            d.id: d for d in (content_store.get_decision(session, i) for i in decision_ids) if d is not None
+        ordered = {
+            t["content_id"]: t["decision_id"] for t in effect.get("targets", []) if t.get("decision_id")
         }
-        in_force = content_store.current_decisions(
-            session, [d.content_id for d in stored.values() if d.content_id]
-        )
+        in_force = content_store.current_decisions(session, list(ordered))
+        still = [
+            cid for cid, decision_id in ordered.items() if cid in in_force and in_force[cid].id == decision_id
+        ]
         informed: list[str] = []
-        for decision_id, decision in stored.items():
-            current = in_force.get(decision.content_id or "")
-            if current is None or current.id != decision_id:
-                continue
-            [content] = content_store.load_contents(session, [decision.content_id or ""])
+        for content in content_store.load_contents(session, still):
+            current = in_force[content.id]
             told = replace(current.decision, actions=current.decision.actions | {Action.NOTIFY_USER})
             new_id_, _ = self.pipeline.record_reviewed(
                 session, content, told, current.signals, AUTO_ACTOR, now

@@ -6,8 +6,9 @@ in the ``Vigil-Signature`` header, with its API key as the bearer token (``docs/
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -280,10 +281,12 @@ def _problem(exc: ValidationError) -> str:
     )
 
 
+T = TypeVar("T")
+
 _ACTION_STATUS = {"forbidden": 403, "senior_review_required": 403}
 
 
-def _acting(call: Any) -> Any:
+def _acting(call: Callable[[], T]) -> T:
     try:
         return call()
     except OrderNotFoundError as exc:
