@@ -273,10 +273,17 @@ def test_clarification_stops_the_clock_and_the_answer_starts_it_afresh(
     assert asked["deadline"] is None
     seen = api.client.get(f"/v1/orders/{order['id']}", headers=api.as_(key)).json()
     assert seen["clarification_question"] == "Which post?"
+    assert seen["clarification_question_id"].startswith("clq_")
 
     post(api, "post-7")
     body, headers = paris.signed(
-        {"answer": "This one.", "targets": [{"url": "https://example.social/p/post-7"}]}, key
+        {
+            "order_id": order["id"],
+            "question_id": seen["clarification_question_id"],
+            "answer": "This one.",
+            "targets": [{"url": "https://example.social/p/post-7"}],
+        },
+        key,
     )
     unsigned = api.client.post(
         f"/v1/orders/{order['id']}/clarification",
@@ -360,7 +367,7 @@ def test_an_authority_sees_only_its_own_orders(
         response = api.client.post(f"/v1/orders/{order['id']}/{route}", json={}, headers=api.as_(paris_key))
         assert response.status_code == 403
     # an authority cannot answer a clarification on another authority's order either
-    body, headers = berlin.signed({"answer": "x"}, berlin_key)
+    body, headers = berlin.signed({"order_id": order["id"], "question_id": "clq_x", "answer": "x"}, berlin_key)
     assert (
         api.client.post(f"/v1/orders/{order['id']}/clarification", content=body, headers=headers).status_code
         == 404

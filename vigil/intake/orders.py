@@ -98,6 +98,17 @@ class OrderNotFoundError(LookupError):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class Clarification:
+    """An authority's answer to a request for clarification, as signed: which order and which
+    question it answers, the answer, and corrected targets if any."""
+
+    order_id: str
+    question_id: str
+    answer: str
+    targets: Sequence[OrderTarget] | None
+
+
 class OrderActionError(ValueError):
     """A legal action the order's state or the safeguards do not allow; ``code`` says which."""
 
@@ -797,9 +808,10 @@ class OrderDesk:
             order = self._legal_row(session, order_id, caller)
             check_transition(OrderState(order.state), OrderState.AWAITING_CLARIFICATION)
             order.deadline = None
-            self._move(
-                session, order, OrderState.AWAITING_CLARIFICATION, caller.actor, now, {"question": question}
-            )
+            # the authority's signed answer must name this id: it binds the answer to this question
+            # of this order, so that it cannot be replayed on another order or a later question
+            detail = {"question": question, "question_id": new_id("clq")}
+            self._move(session, order, OrderState.AWAITING_CLARIFICATION, caller.actor, now, detail)
         return self.get(order_id, caller)
 
     def clarify(
@@ -808,42 +820,94 @@ class OrderDesk:
         caller: Caller,
         body: bytes,
         signature: str | None,
-        answer: str,
-        targets: Sequence[OrderTarget] | None,
+        answer: Clarification,
     ) -> OrderView:
-        """The authority's signed answer to a request for clarification: the clock starts afresh."""
+        """The authority's signed answer to a request for clarification: the clock starts afresh.
+
+        The signed document names the order and the question it answers, so the same signed bytes
+        cannot retarget another order or answer a later question: each answer is usable once.
+        """
         now = self.clock()
-        with self.store.transaction() as session:
-            order = self._own_row(session, order_id, caller)
-            authority = get_authority(session, order.authority_id)
-            if authority is None or not authority.active:
-                raise OrderRejectedError(
-                    403, "authority_not_registered", "the authority is no longer registered"
-                )
-            if not signature or not signature_valid(authority.public_key, body, signature):
-                raise OrderRejectedError(401, "signature_invalid", "sign the clarification like the order")
-            check_transition(OrderState(order.state), OrderState.IN_LEGAL_REVIEW)
-            if targets is not None:
-                order.document = {
-                    **order.document,
-                    "targets": [{"url": t.url, "content_id": t.content_id} for t in targets],
-                }
-            rule = ORDER_RULES[OrderType(order.type)]
-            order.clock_started_at = now
-            order.deadline = order_deadline(now, rule.period)
-            assessment = self._assess(order, self._resolve(session, order.document))
-            order.safeguards = assessment.to_json()
-            order.senior_review = order.senior_review or assessment.senior_review
-            order.urgency = Urgency.ON_TRACK.value
-            self._move(
-                session,
-                order,
-                OrderState.IN_LEGAL_REVIEW,
-                caller.actor,
-                now,
-                {"answer": answer, "targets_replaced": targets is not None, "deadline": iso(order.deadline)},
-            )
+        try:
+            with self.store.transaction() as session:
+                # locked: two deliveries of the same answer at once must not both be taken
+                order = self._own_row(session, order_id, caller, lock=True)
+                self._check_clarification(session, order, body, signature, answer)
+                self._clarified(session, order, caller, answer, now)
+        except OrderRejectedError as refused:
+            self._audit_clarification_refused(caller, order_id, body, refused, now)
+            raise
         return self.get(order_id, caller)
+
+    def _check_clarification(
+        self, session: Session, order: Order, body: bytes, signature: str | None, answer: Clarification
+    ) -> None:
+        authority = get_authority(session, order.authority_id)
+        if authority is None or not authority.active:
+            raise OrderRejectedError(403, "authority_not_registered", "the authority is no longer registered")
+        if not signature or not signature_valid(authority.public_key, body, signature):
+            raise OrderRejectedError(401, "signature_invalid", "sign the clarification like the order")
+        if answer.order_id != order.id:
+            raise OrderRejectedError(
+                422,
+                "clarification_misdirected",
+                f"the signed answer names order {answer.order_id!r}, not {order.id!r}",
+            )
+        open_question = order_store.open_question_id(session, order.id)
+        if order.state != OrderState.AWAITING_CLARIFICATION.value or open_question is None:
+            raise OrderRejectedError(
+                409, "no_open_question", f"order {order.id} is {order.state}: no question waits for an answer"
+            )
+        if answer.question_id != open_question:
+            raise OrderRejectedError(
+                409,
+                "clarification_stale",
+                f"the signed answer is to question {answer.question_id!r}; the open question is"
+                f" {open_question!r}: answer it with a new signed document",
+            )
+
+    def _clarified(
+        self, session: Session, order: Order, caller: Caller, answer: Clarification, now: datetime
+    ) -> None:
+        targets = answer.targets
+        if targets is not None:
+            order.document = {
+                **order.document,
+                "targets": [{"url": t.url, "content_id": t.content_id} for t in targets],
+            }
+        rule = ORDER_RULES[OrderType(order.type)]
+        order.clock_started_at = now
+        order.deadline = order_deadline(now, rule.period)
+        assessment = self._assess(order, self._resolve(session, order.document))
+        order.safeguards = assessment.to_json()
+        order.senior_review = order.senior_review or assessment.senior_review
+        order.urgency = Urgency.ON_TRACK.value
+        self._move(
+            session,
+            order,
+            OrderState.IN_LEGAL_REVIEW,
+            caller.actor,
+            now,
+            {
+                "answer": answer.answer,
+                "question_id": answer.question_id,
+                "targets_replaced": targets is not None,
+                "deadline": iso(order.deadline),
+            },
+        )
+
+    def _audit_clarification_refused(
+        self, caller: Caller, order_id: str, body: bytes, refused: OrderRejectedError, now: datetime
+    ) -> None:
+        with self.store.transaction() as session:
+            AuditLog(session).append(
+                caller.actor,
+                "order.clarification_rejected",
+                "order",
+                order_id,
+                {"code": refused.code, "reason": refused.message, "body_sha256": hashlib.sha256(body).hexdigest()},
+                now,
+            )
 
     @staticmethod
     def _require_state(order: Order, state: OrderState) -> None:
@@ -852,8 +916,8 @@ class OrderDesk:
 
     # --- reading --------------------------------------------------------------------------------
 
-    def _own_row(self, session: Session, order_id: str, caller: Caller) -> Order:
-        order = session.get(Order, order_id)
+    def _own_row(self, session: Session, order_id: str, caller: Caller, lock: bool = False) -> Order:
+        order = session.get(Order, order_id, with_for_update=lock)
         # an authority sees only its own orders; another's is answered as if it did not exist
         if order is None or (caller.role is Role.AUTHORITY and order.authority_id != caller.bound_to):
             raise OrderNotFoundError(f"no order {order_id!r}")

@@ -49,6 +49,18 @@ def order_events(session: Session, order_id: str) -> list[OrderEventInfo]:
     return [OrderEventInfo(r.at, r.actor, r.kind, r.detail) for r in rows]
 
 
+def open_question_id(session: Session, order_id: str) -> str | None:
+    """The id of the order's latest request for clarification, which an answer must name."""
+    detail = session.scalar(
+        select(OrderEvent.detail)
+        .where(OrderEvent.order_id == order_id, OrderEvent.kind == "awaiting_clarification")
+        .order_by(OrderEvent.id.desc())
+        .limit(1)
+    )
+    found = detail.get("question_id") if detail else None
+    return str(found) if found else None
+
+
 def approvers(session: Session, order_id: str) -> list[str]:
     """The distinct people who approved the order's disclosure, in order."""
     rows = session.scalars(

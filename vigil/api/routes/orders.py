@@ -35,6 +35,7 @@ from vigil.domain.taxonomy import Category
 from vigil.intake.authorities import SIGNATURE_HEADER
 from vigil.intake.orders import (
     Caller,
+    Clarification,
     OrderActionError,
     OrderDesk,
     OrderNotFoundError,
@@ -158,8 +159,15 @@ class OrderIn(BaseModel):
 
 
 class ClarificationIn(BaseModel):
+    """The authority's signed answer; it names the order and the question it answers, so that the
+    signed bytes are good for that question of that order only."""
+
     model_config = ConfigDict(extra="forbid")
 
+    order_id: str = Field(min_length=1, max_length=100, description="the order answered (its `id`)")
+    question_id: str = Field(
+        min_length=1, max_length=100, description="the question answered (`clarification_question_id`)"
+    )
     answer: str = Field(min_length=1, max_length=5000)
     targets: list[TargetIn] | None = Field(
         default=None, max_length=MAX_TARGETS, description="corrected locations"
@@ -224,6 +232,9 @@ class OrderOut(BaseModel):
     refusal_ground: str | None
     refusal_explanation: str | None
     clarification_question: str | None
+    clarification_question_id: str | None = Field(
+        description="the open question's id, which the signed answer must name"
+    )
     answered_at: datetime | None
     late: bool | None
     safeguards: dict[str, Any] | None = Field(description="legal staff only")
@@ -233,9 +244,8 @@ class OrderOut(BaseModel):
 
 def _out(view: OrderView, caller: Caller) -> OrderOut:
     staff = caller.role is not Role.AUTHORITY
-    question = next(
-        (e.detail.get("question") for e in reversed(view.events) if e.kind == "awaiting_clarification"), None
-    )
+    asked = next((e.detail for e in reversed(view.events) if e.kind == "awaiting_clarification"), None)
+    waiting = asked is not None and view.state is OrderState.AWAITING_CLARIFICATION
     confirmed = next(
         (e.detail.get("effect_at") for e in view.events if e.kind == OrderState.ANSWERED.value), None
     )
@@ -259,7 +269,8 @@ def _out(view: OrderView, caller: Caller) -> OrderOut:
         effect_confirmed_at=confirmed if view.refusal_ground is None else None,
         refusal_ground=view.refusal_ground,
         refusal_explanation=view.refusal_explanation,
-        clarification_question=question if view.state is OrderState.AWAITING_CLARIFICATION else None,
+        clarification_question=asked.get("question") if waiting and asked else None,
+        clarification_question_id=asked.get("question_id") if waiting and asked else None,
         answered_at=view.answered_at,
         late=view.late,
         safeguards=view.safeguards if staff else None,
@@ -429,15 +440,16 @@ async def clarify_order(
     except ValidationError as exc:
         raise ApiError(422, "validation_error", _problem(exc)) from None
     caller = _caller(principal)
-    targets = (
-        [OrderTarget(t.url, t.content_id) for t in clarification.targets]
+    answer = Clarification(
+        order_id=clarification.order_id,
+        question_id=clarification.question_id,
+        answer=clarification.answer,
+        targets=[OrderTarget(t.url, t.content_id) for t in clarification.targets]
         if clarification.targets is not None
-        else None
+        else None,
     )
     signature = request.headers.get(SIGNATURE_HEADER)
     view = await run_in_threadpool(
-        lambda: _acting(
-            lambda: desk.clarify(order_id, caller, body, signature, clarification.answer, targets)
-        )
+        lambda: _acting(lambda: desk.clarify(order_id, caller, body, signature, answer))
     )
     return _out(view, caller)
