@@ -496,13 +496,39 @@ def test_a_key_for_an_unregistered_organisation_cannot_send_notices(api: Api) ->
     assert refused["error"]["code"] == "unregistered_flagger"
 
 
-def test_content_first_seen_in_a_trusted_flaggers_notice_names_the_flagger_as_its_source(api: Api) -> None:
+def test_a_trusted_flagger_cannot_supply_content_and_its_notice_waits_for_the_platforms_item(
+    api: Api,
+) -> None:
     hotline = _flagger(api, "hotline")
 
-    _send(api, hotline, _notice_body("post-tf", content=_item("post-tf")))
+    forged = _send(api, hotline, _notice_body("post-tf", content=_item("post-tf")), status=403)
+    assert forged["error"]["code"] == "content_from_platform_only"
+    assert api.client.get("/v1/content/post-tf", headers=api.admin).status_code == 404
 
-    stored = api.client.get("/v1/content/post-tf", headers=api.admin).json()
-    assert (stored["decision"]["source"], stored["decision"]["source_identity"]) == (
+    waiting = _send(api, hotline, _notice_body("post-tf", url="https://social.example/p/tf", reporter=None))
+    assert (waiting["state"], waiting["case_id"]) == ("awaiting_content", None)
+    assert api.client.get("/v1/content/post-tf", headers=api.admin).status_code == 404
+    [asked] = _events(api, "content.requested")
+    assert (asked["notice_id"], asked["content_id"], asked["url"]) == (
+        waiting["id"],
+        "post-tf",
+        "https://social.example/p/tf",
+    )
+    assert EXPLANATION not in json.dumps(asked)
+
+    submitted = _submit(api, _item("post-tf"))
+    assert (submitted["duplicate"], submitted["decision"]["source"]) == (False, "voluntary")
+    notice = api.client.get(f"/v1/notices/{waiting['id']}", headers=hotline).json()
+    assert notice["state"] == "received"
+    [case] = _cases(api, "trusted_flaggers", api.as_(api.key(Role.REVIEWER)))
+    assert (case["id"], case["source"], _at(case["deadline"])) == (
+        notice["case_id"],
+        "trusted_flagger",
+        _at(waiting["deadline"]),
+    )
+    # the reviewer's decision names the flagger that brought the item, as before
+    verdict = _decide(api, case["id"], {"actions": ["demote"], "policy_id": "hate-speech-suspected"})
+    assert (verdict["decision"]["source"], verdict["decision"]["source_identity"]) == (
         "trusted_flagger",
         "Hotline e.V.",
     )

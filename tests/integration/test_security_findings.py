@@ -6,13 +6,16 @@ and a role the route table forgot. Each test failed before its fix.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.live import Platform, Vigil, start_platform
+from tests.integration.live import Platform, Vigil, start_platform, wait_for
 from tests.order_fixtures import SigningAuthority, removal_order
 
 pytestmark = pytest.mark.e2e
@@ -59,7 +62,9 @@ def _awaiting_clarification(
 def test_a_signed_clarification_answers_one_question_of_one_order_once(platform: Platform) -> None:
     client = platform.client
     paris = SigningAuthority("fr-ocrv", "FR", ["tco_removal"], "OCRV Paris")
-    assert client.post("/v1/authorities", json=paris.registration(), headers=platform.admin).status_code == 201
+    assert (
+        client.post("/v1/authorities", json=paris.registration(), headers=platform.admin).status_code == 201
+    )
     key = _key(platform, "authority", paris.id)
     token = key["Authorization"].removeprefix("Bearer ")
     legal = _key(platform, "legal")
@@ -107,3 +112,100 @@ def test_a_signed_clarification_answers_one_question_of_one_order_once(platform:
         "clarification_stale",
         "no_open_question",
     ]
+
+
+def _bank_media(platform: Platform, media: bytes) -> None:
+    client, admin = platform.client, platform.admin
+    created = client.post(
+        "/v1/banks", json={"name": "tvec", "category": "terrorism", "source": "internal"}, headers=admin
+    )
+    assert created.status_code == 201, created.text
+    digest = hashlib.md5(media).hexdigest()
+    added = client.post(
+        "/v1/banks/tvec/hashes", json={"hashes": [{"type": "md5", "value": digest}]}, headers=admin
+    )
+    assert added.status_code == 200, added.text
+
+
+def _item(content_id: str, media: bytes | None = None) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": content_id, "author_id": "user-7", "country": "DE", "text": "watch this"}
+    if media is not None:
+        item["media"] = [
+            {
+                "id": f"{content_id}-m",
+                "mime_type": "video/mp4",
+                "data_base64": base64.b64encode(media).decode(),
+            }
+        ]
+    return item
+
+
+def _notice(content_id: str, content: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "content_id": content_id,
+        "url": f"https://social.example/{content_id}",
+        "category": "terrorism",
+        "explanation": "The video is propaganda of a proscribed organisation.",
+        "good_faith": True,
+    }
+    if content is not None:
+        body["content"] = content
+    return body
+
+
+def test_a_trusted_flagger_can_neither_forge_nor_pre_seed_the_platforms_content(platform: Platform) -> None:
+    client, admin, receiver = platform.client, platform.admin, platform.receiver
+    propaganda = b"pretend this is a known propaganda video"
+    _bank_media(platform, propaganda)
+    registered = client.post(
+        "/v1/trusted-flaggers",
+        json={
+            "id": "hotline",
+            "name": "Hotline e.V.",
+            "country": "de",
+            "expertise": ["terrorism"],
+            "coordinator": "Bundesnetzagentur",
+            "contact_email": "notices@hotline.example",
+        },
+        headers=admin,
+    )
+    assert registered.status_code == 201, registered.text
+    flagger = _key(platform, "trusted_flagger", "hotline")
+    platform_key = _key(platform, "platform")
+
+    # forgery: banked media in an item the platform never sent; nothing is stored, decided or sent
+    forged = client.post("/v1/notices", json=_notice("post-1", _item("post-1", propaganda)), headers=flagger)
+    assert forged.status_code == 403, forged.text
+    assert forged.json()["error"]["code"] == "content_from_platform_only"
+    assert client.get("/v1/content/post-1", headers=admin).status_code == 404
+
+    # pre-seeding: harmless content for an id the platform is about to send is refused too ...
+    seeded = client.post("/v1/notices", json=_notice("post-2", _item("post-2")), headers=flagger)
+    assert seeded.status_code == 403
+    # ... and a notice without content waits, asking the platform for the item
+    waiting = client.post("/v1/notices", json=_notice("post-2"), headers=flagger)
+    assert waiting.status_code == 201, waiting.text
+    assert waiting.json()["state"] == "awaiting_content"
+    wait_for(lambda: "content.requested" in _received_types(platform))
+    assert client.get("/v1/content/post-2", headers=admin).status_code == 404
+
+    # the platform's real submission is decided on its own bytes, not on anything a notifier sent
+    real = client.post("/v1/content", json=_item("post-2", propaganda), headers=platform_key)
+    assert real.status_code == 200, real.text
+    assert (real.json()["duplicate"], real.json()["decision"]["outcome"]) == (False, "remove")
+    answered = client.get(f"/v1/notices/{waiting.json()['id']}", headers=flagger).json()
+    assert (answered["state"], answered["outcome"]) == ("decided", "remove")
+
+    wait_for(lambda: "enforcement.requested" in _received_types(platform))
+    enforced = [
+        json.loads(body)["subject"]["id"]
+        for _, body in receiver.received
+        if json.loads(body)["type"] == "enforcement.requested"
+    ]
+    assert enforced == ["post-2"]  # never post-1
+    refused = [e for e in _audit(platform) if e["action"] == "notice.refused"]
+    assert [e["payload"]["code"] for e in refused] == ["content_from_platform_only"] * 2
+
+
+def _received_types(platform: Platform) -> list[str]:
+    return [json.loads(body)["type"] for _, body in platform.receiver.received]

@@ -18,6 +18,9 @@ TRUSTED_FLAGGER_PERIOD = timedelta(hours=24)
 
 
 class NoticeState(StrEnum):
+    # a notice from anyone but the platform about an item the platform has not sent: only the
+    # platform supplies content, so the notice waits for the item (it is asked for by webhook)
+    AWAITING_CONTENT = "awaiting_content"
     RECEIVED = "received"  # confirmed to the notifier, waiting for a decision
     DECIDED = "decided"  # the notifier has been told the decision and the redress available
 

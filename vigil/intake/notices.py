@@ -3,8 +3,12 @@
 A notice names content, says why it is illegal, who sends it (anonymously only for child sexual
 abuse, Art. 16(2)(c)) and that it is sent in good faith. Vigil receives it in one transaction:
 
-1. the reported item is recorded and decided through the pipeline if Vigil has not seen it (a
-   participant's report of a private message carries the message: the only way one reaches Vigil);
+1. the reported item is recorded and decided through the pipeline if Vigil has not seen it and the
+   platform sends it with the notice (a participant's report of a private message carries the
+   message: the only way one reaches Vigil). Content is the platform's word alone: anyone else's
+   notice about an item Vigil has not seen waits for the platform to send it (a ``content.requested``
+   event asks for it; :mod:`vigil.review.notice_cases` takes the notice up when it comes), and a
+   trusted flagger who sends ``content`` is refused;
 2. if the decision in force already restricts the content, the notice is answered at once with it;
 3. otherwise the notice opens a case on the content, or joins its open case, with a deadline
    (:data:`~vigil.domain.notices.TRUSTED_FLAGGER_PERIOD` for a trusted flagger within its expertise,
@@ -22,7 +26,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vigil.domain.cases import CaseReason, RoutingFacts
 from vigil.domain.content import Content
 from vigil.domain.decisions import RESTRICTING_OUTCOMES, Decision, DecisionContext, Source
 from vigil.domain.ids import iso, new_id
@@ -38,9 +41,7 @@ from vigil.domain.signals import Signal
 from vigil.domain.taxonomy import Category
 from vigil.intake.flaggers import FlaggerRegistry
 from vigil.pipeline.service import Pipeline
-from vigil.review.cases import create_case, restand
-from vigil.review.priority import SEVERITY, SOURCE_WEIGHT
-from vigil.store import cases as case_store
+from vigil.review.notice_cases import route_notice
 from vigil.store import content as content_store
 from vigil.store import notices as notice_store
 from vigil.store.audit import AuditLog
@@ -143,12 +144,18 @@ class _Lane:
 
 _USER_LANE = _Lane(Source.NOTICE, USER_NOTICE_PERIOD, None, None, None)
 
+# Content is the platform's word alone: only these roles may send an item with a notice.
+CONTENT_SUPPLIERS = frozenset({Role.PLATFORM, Role.ADMIN})
 
-def _graver(first: Category | None, second: Category | None) -> Category | None:
-    """The more severe of two categories: a case goes to the queue of the worse allegation."""
-    if first is None or second is None:
-        return first or second
-    return second if SEVERITY[second] > SEVERITY[first] else first
+
+@dataclass(frozen=True, slots=True)
+class _InForce:
+    """The decision in force on a reported item, and the item."""
+
+    decision_id: str
+    decision: Decision
+    signals: Sequence[Signal]
+    content: Content
 
 
 class NoticeDesk:
@@ -194,14 +201,18 @@ class NoticeDesk:
                 )
             content_id = request.content_id
             assert content_id is not None  # missing_elements requires it
+            if request.content is not None and notifier.role not in CONTENT_SUPPLIERS:
+                raise NoticeForbiddenError(
+                    "content_from_platform_only",
+                    "only the platform sends content: send the notice without `content`; if Vigil has"
+                    " not seen the item yet, the notice waits for the platform to send it",
+                )
             if request.content is not None and request.content.id != content_id:
                 raise NoticeError(
                     "content_mismatch",
                     f"content.id {request.content.id!r} is not the content_id {content_id!r} the notice names",
                 )
-            decision_id, decision, signals, content = self._decided(
-                session, request, content_id, lane, notifier, now
-            )
+            in_force = self._in_force(session, request, content_id, lane, notifier, now)
             audit = AuditLog(session)
             row = Notice(
                 id=new_id("ntc"),
@@ -218,7 +229,7 @@ class NoticeDesk:
                 submitted_by=notifier.actor,
                 received_at=now,
                 deadline=now + lane.period,
-                state=NoticeState.RECEIVED.value,
+                state=(NoticeState.RECEIVED if in_force else NoticeState.AWAITING_CONTENT).value,
                 case_id=None,
                 decision_id=None,
                 decided_at=None,
@@ -227,9 +238,20 @@ class NoticeDesk:
             )
             notice_store.add_notice(session, row)
             event_id = notice_store.confirm_receipt(session, row, now)
-            if decision.outcome not in RESTRICTING_OUTCOMES:
-                row.case_id = self._case(
-                    session, audit, row, lane, decision_id, decision, content, signals, now
+            requested = None
+            if in_force is None:
+                requested = notice_store.request_content(session, row, now)
+            elif in_force.decision.outcome not in RESTRICTING_OUTCOMES:
+                row.case_id = route_notice(
+                    session,
+                    audit,
+                    self.queues,
+                    row,
+                    in_force.decision_id,
+                    in_force.decision,
+                    in_force.content,
+                    in_force.signals,
+                    now,
                 )
             audit.append(
                 actor=notifier.actor,
@@ -244,11 +266,15 @@ class NoticeDesk:
                     "deadline": iso(row.deadline),
                     "case_id": row.case_id,
                     "event_id": event_id,
+                    "content_requested_event": requested,
                 },
                 at=now,
             )
-            if row.case_id is None:  # already restricted: the decision in force is the answer
-                notice_store.answer(session, row, decision_id, decision, notifier.actor, now)
+            if in_force is not None and row.case_id is None:
+                # already restricted: the decision in force is the answer
+                notice_store.answer(
+                    session, row, in_force.decision_id, in_force.decision, notifier.actor, now
+                )
             return notice_store.info(row)
 
     def _lane(self, session: Session, notifier: Notifier, category: Category) -> _Lane:
@@ -273,7 +299,7 @@ class NoticeDesk:
             return _Lane(Source.NOTICE, USER_NOTICE_PERIOD, flagger.id, None, reporter)
         return _Lane(Source.TRUSTED_FLAGGER, TRUSTED_FLAGGER_PERIOD, flagger.id, flagger.name, reporter)
 
-    def _decided(
+    def _in_force(
         self,
         session: Session,
         request: NoticeRequest,
@@ -281,85 +307,24 @@ class NoticeDesk:
         lane: _Lane,
         notifier: Notifier,
         now: datetime,
-    ) -> tuple[str, Decision, tuple[Signal, ...], Content | None]:
-        """The decision in force on the reported item, recording and deciding the item first if it is
-        new; with the item itself when it was sent."""
+    ) -> _InForce | None:
+        """The decision in force on the reported item, recording and deciding the item first when the
+        platform sends it with the notice; None when the item is unknown and must be asked for."""
         stored = content_store.current_decisions(session, [content_id]).get(content_id)
         if stored is not None:
-            return stored.id, stored.decision, stored.signals, None
+            [content] = content_store.load_contents(session, [content_id])
+            return _InForce(stored.id, stored.decision, stored.signals, content)
         if request.content is None:
-            raise NoticeError(
-                "unknown_content",
-                f"Vigil has not seen content {content_id!r}: send the item in `content` with the notice",
-            )
+            if notifier.role in CONTENT_SUPPLIERS:
+                raise NoticeError(
+                    "unknown_content",
+                    f"Vigil has not seen content {content_id!r}: send the item in `content` with the notice",
+                )
+            return None
         [outcome] = self.pipeline.record(
             session, [request.content], DecisionContext(lane.source, lane.flagger_name), notifier.actor, now
         )
-        return outcome.decision_id, outcome.decision, outcome.signals, request.content
-
-    def _case(
-        self,
-        session: Session,
-        audit: AuditLog,
-        row: Notice,
-        lane: _Lane,
-        decision_id: str,
-        decision: Decision,
-        content: Content | None,
-        signals: Sequence[Signal],
-        now: datetime,
-    ) -> str:
-        """The case the notice waits on: the content's open case, which it may make more urgent,
-        or a new one in the queue its allegation routes to."""
-        alleged = Category(row.category)
-        case = case_store.open_case_of(session, decision.subject)
-        if case is None:
-            if content is None:
-                [content] = content_store.load_contents(session, [row.content_id])
-            return create_case(
-                session,
-                audit,
-                self.queues,
-                CaseReason.NOTICE,
-                decision_id,
-                decision,
-                content,
-                tuple(signals),
-                row.submitted_by,
-                now,
-                deadline=row.deadline,
-                source=lane.source,
-                category=_graver(decision.category, alleged),
-            )
-        case.deadline = row.deadline if case.deadline is None else min(case.deadline, row.deadline)
-        if SOURCE_WEIGHT[lane.source.value] > SOURCE_WEIGHT.get(case.source, 0):
-            case.source = lane.source.value
-        graver = _graver(Category(case.category) if case.category else None, alleged)
-        case.category = graver.value if graver else None
-        if case.reason == CaseReason.QA_SAMPLE.value:  # someone outside now waits for this case
-            case.reason = CaseReason.NOTICE.value
-        restand(case)
-        moved_from = None
-        if not case.escalated:  # an escalated case stays with the senior reviewers
-            facts = RoutingFacts(CaseReason(case.reason), graver, case.source, case.language, case.country)
-            queue = self.queues.route(facts)
-            if queue != case.queue:
-                moved_from, case.queue, case.assignee, case.lease_expires_at = case.queue, queue, None, None
-        case.updated_at = now
-        case_store.add_event(
-            session,
-            case.id,
-            now,
-            row.submitted_by,
-            "noticed",
-            {
-                "notice_id": row.id,
-                "source": row.source,
-                "deadline": iso(case.deadline),
-                "moved_from": moved_from,
-            },
-        )
-        return case.id
+        return _InForce(outcome.decision_id, outcome.decision, outcome.signals, request.content)
 
     def _refused(self, request: NoticeRequest, notifier: Notifier, exc: NoticeError) -> None:
         """Record a refused trusted flagger's notice: the coordinator may ask what it sent while

@@ -42,6 +42,7 @@ from vigil.enforce.actions import enforcement_payload
 from vigil.pipeline.accountability import DecisionHook, decision_hooks
 from vigil.policy.engine import CompiledPolicy, PolicySet, compile_policy
 from vigil.review.cases import create_case, open_or_join
+from vigil.review.notice_cases import take_up_waiting_notices
 from vigil.review.quality import qa_sampled
 from vigil.review.queues import QueueConfig, load_queue_config
 from vigil.review.strikes import StrikeRules, load_strike_rules, with_strikes
@@ -394,6 +395,8 @@ class Pipeline:
         )
         for hook in self.after_decision:
             hook(session, new, previous, actor, now)
+        if previous is None:  # the platform has just sent the item: notices may wait for it
+            take_up_waiting_notices(session, audit, self.queues, new, actor, now)
         if decision.review_needed:
             open_or_join(
                 session, audit, self.queues, new.id, decision, new.content, tuple(new.signals), actor, now

@@ -27,6 +27,9 @@ from vigil.store.tables import Notice, TrustedFlagger
 from vigil.transparency import daily
 
 NOTICE_RECEIVED_EVENT = "notice.received"
+# Vigil asks the platform for an item a notice names and the platform has not sent: only the
+# platform supplies content, so the notice waits for it
+CONTENT_REQUESTED_EVENT = "content.requested"
 NOTICE_DECIDED_EVENT = "notice.decided"
 
 # What a notifier may do about the decision on their notice (DSA Art. 16(5), 17(3)(f)): told with
@@ -160,6 +163,33 @@ def confirm_receipt(session: Session, row: Notice, now: datetime) -> str:
     }
     outbox_store.enqueue(session, event_id, NOTICE_RECEIVED_EVENT, None, canonical_json(payload), now)
     return event_id
+
+
+def request_content(session: Session, row: Notice, now: datetime) -> str:
+    """Ask the platform, through a ``content.requested`` event, to send the item ``row`` names;
+    returns the event's id. The notice's reasons stay with Vigil: the platform needs only where."""
+    event_id = new_id("evt")
+    payload = {
+        "id": event_id,
+        "type": CONTENT_REQUESTED_EVENT,
+        "created_at": iso(now),
+        "notice_id": row.id,
+        "content_id": row.content_id,
+        "url": row.url,
+    }
+    outbox_store.enqueue(session, event_id, CONTENT_REQUESTED_EVENT, None, canonical_json(payload), now)
+    return event_id
+
+
+def awaiting_content(session: Session, content_id: str) -> list[Notice]:
+    """The notices that wait for the platform to send ``content_id``, oldest first."""
+    return list(
+        session.scalars(
+            select(Notice)
+            .where(Notice.content_id == content_id, Notice.state == NoticeState.AWAITING_CONTENT.value)
+            .order_by(Notice.received_at, Notice.id)
+        )
+    )
 
 
 def answer(

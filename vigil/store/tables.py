@@ -335,7 +335,8 @@ class Notice(Base):
     __tablename__ = "notices"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    content_id: Mapped[str] = mapped_column(ForeignKey("content_items.id"), index=True)
+    # no foreign key: a notice may wait for an item the platform has not sent yet
+    content_id: Mapped[str] = mapped_column(String(200), index=True)
     url: Mapped[str | None] = mapped_column(String(2000))
     category: Mapped[str] = mapped_column(String(32))  # the illegality alleged
     legal_ground: Mapped[str | None] = mapped_column(String(500))
@@ -541,3 +542,31 @@ class HotlineReport(Base):
     last_error: Mapped[str] = mapped_column(String(2000), default="")
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class SignInFailure(Base):
+    """Failed console sign-ins of one client address (``scope`` ``client``) or one API key id
+    (``key``) in one fixed window of the sign-in limit, counted by an atomic upsert so that every
+    ``vigil serve`` process on the database shares the count."""
+
+    __tablename__ = "sign_in_failures"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True, index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SignInFlow(Base):
+    """An organisation sign-in (OpenID Connect) between the redirect to the provider and its
+    callback: the PKCE verifier and nonce, found by the digest of the ``state`` the browser holds,
+    and taken (deleted) once so that a callback is used at most once on any process."""
+
+    __tablename__ = "sign_in_flows"
+
+    state_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    redirect_url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,9 +1,11 @@
 """The moderator console: server-rendered pages under ``/console`` on top of the review desk.
 
-Pages: sign-in (an API key exchanged for a session), the queues a role may work, one queue ranked
-by priority, and a case with its evidence and the forms to claim, note, escalate and decide. Every
-change goes through the same :class:`~vigil.review.cases.CaseDesk` as the HTTP API, so roles,
-exclusive claims and the decision path are enforced once, in one place.
+Pages: sign-in (an API key exchanged for a session, or the organisation's OpenID Connect provider:
+``vigil.web.org_sign_in``), the queues a role may work, one queue ranked by priority, and a case
+with its evidence and the forms to claim, note, escalate and decide. Every change goes through the
+same :class:`~vigil.review.cases.CaseDesk` as the HTTP API, so roles, exclusive claims and the
+decision path are enforced once, in one place. Sign-ins and sign-outs are audited, and failed
+sign-ins are limited (``vigil.web.throttle``).
 
 Forms post back to the console (``form-action 'self'``), carry the session's CSRF token and are
 refused with 403 without it; a successful change redirects (303) to a page that shows what happened,
@@ -14,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -28,6 +30,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vigil.api.auth import Principal
 from vigil.api.deps import get_desk, get_store
+from vigil.api.errors import error_body
+from vigil.config import Settings
 from vigil.domain.cases import CaseState
 from vigil.domain.decisions import Action
 from vigil.review.cases import (
@@ -50,10 +54,13 @@ from vigil.review.queues import REVIEWING_ROLES, Queue, UnknownQueueError
 from vigil.store import cases as case_store
 from vigil.store import keys as key_store
 from vigil.store import policies as policy_store
+from vigil.store.audit import AuditLog
 from vigil.web.exposure import SOFT_DAILY_LIMIT, ExposureCounter
+from vigil.web.oidc import OidcProvider, oidc_config
 from vigil.web.render import highlight, render
 from vigil.web.security import PREFIX, SecurityHeaders, tokens_match
 from vigil.web.sessions import ConsoleSession, Flash, SessionStore, new_token
+from vigil.web.throttle import CLIENT, KEY, Attempt, SignInLimiter, SignInLimits, client_subject, key_subject
 
 SESSION_COOKIE = "vigil_session"
 LOGIN_COOKIE = "vigil_login"  # the sign-in form's CSRF token, before there is a session
@@ -74,10 +81,13 @@ _STATIC_FILES = {name: (STATIC / name).read_bytes() for name in _STATIC_TYPES}
 
 @dataclass(frozen=True, slots=True)
 class Console:
-    """The console's own state, kept on ``app.state.console``: sessions and exposure counts."""
+    """The console's own state, kept on ``app.state.console``: sessions, exposure counts, the
+    sign-in limit, and the organisation's sign-in provider when one is configured."""
 
     sessions: SessionStore
     exposure: ExposureCounter
+    limiter: SignInLimiter
+    oidc: OidcProvider | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +114,12 @@ class SignInRequired(Exception):
 
 def _error_page(status: int, message: str) -> HTMLResponse:
     return HTMLResponse(render("error.html", {"status": status, "message": message}), status_code=status)
+
+
+def sign_in_error_page(status: int, message: str, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A refused sign-in: the reason, and the way back to the sign-in page."""
+    context = {"status": status, "message": message, "back": (f"{PREFIX}/login", "Back to sign-in")}
+    return HTMLResponse(render("error.html", context), status_code=status, headers=headers)
 
 
 class ConsoleRoute(APIRoute):
@@ -134,12 +150,31 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=ConsoleRo
 
 
 def mount_console(app: FastAPI) -> None:
-    """Serve the console on ``app`` under ``/console``, with its security headers."""
-    # imported here: the legal pages build on this module's sessions, forms and refusals
-    from vigil.web.legal import router as legal_router
+    """Serve the console on ``app`` under ``/console``, with its security headers.
 
-    app.state.console = Console(SessionStore(), ExposureCounter())
+    Raises :class:`~vigil.web.oidc.OidcConfigError` when organisation sign-in is configured but
+    cannot work (a broken roles file, a missing client id): ``vigil serve`` stops with that line.
+    """
+    # imported here: the legal pages and organisation sign-in build on this module's sessions,
+    # forms and refusals
+    from vigil.web.legal import router as legal_router
+    from vigil.web.org_sign_in import router as org_router
+
+    settings: Settings = app.state.settings
+    config = oidc_config(settings)
+    limits = SignInLimits(
+        timedelta(seconds=settings.sign_in_window_seconds),
+        settings.sign_in_client_failures,
+        settings.sign_in_key_failures,
+    )
+    app.state.console = Console(
+        SessionStore(),
+        ExposureCounter(),
+        SignInLimiter(app.state.store, limits),
+        OidcProvider(config) if config is not None else None,
+    )
     app.include_router(router)
+    app.include_router(org_router)
     app.include_router(legal_router)
     app.add_middleware(SecurityHeaders)
 
@@ -161,13 +196,18 @@ def _secure(request: Request) -> bool:
 
 
 def current_session(request: Request) -> ConsoleSession:
-    """The request's live session whose key is still active; raises SignInRequired otherwise."""
+    """The request's live session, whose key (if it signed in with one) is still active; raises
+    SignInRequired otherwise. A person signed in through their organisation has no key: their
+    session lasts its idle time and lifetime (``vigil.web.sessions``)."""
     console = _console(request)
     session = console.sessions.get(request.cookies.get(SESSION_COOKIE, ""), _now(request))
     if session is None:
         raise SignInRequired
+    key_id = session.principal.key_id
+    if key_id is None:
+        return session
     with get_store(request).transaction() as db:
-        key = key_store.get_key(db, session.principal.key_id)
+        key = key_store.get_key(db, key_id)
     if key is None or not key.active or key.role is not session.principal.role:
         console.sessions.end(session.id)
         raise SignInRequired
@@ -265,7 +305,9 @@ def home(request: Request) -> Response:
 
 def _login_page(request: Request, status: int = 200, error: str = "") -> Response:
     token = new_token()
-    response = HTMLResponse(render("login.html", {"csrf": token, "error": error}), status_code=status)
+    provider = _console(request).oidc
+    context = {"csrf": token, "error": error, "oidc_name": provider.config.provider_name if provider else ""}
+    response = HTMLResponse(render("login.html", context), status_code=status)
     response.set_cookie(
         LOGIN_COOKIE,
         token,
@@ -289,24 +331,46 @@ async def login(request: Request) -> Response:
     return await run_in_threadpool(_login, request, posted)
 
 
-def _login(request: Request, posted: Posted) -> Response:
-    # the sign-in form has no session yet: its token is the one set in a cookie with the form
-    if not tokens_match(request.cookies.get(LOGIN_COOKIE, ""), posted.text("csrf", 256)):
-        raise Refusal(403, "The sign-in form is missing its security token (CSRF). Reload it and try again.")
-    token = posted.text("api_key", MAX_KEY_LENGTH).strip()
-    with get_store(request).transaction() as db:
-        key = key_store.authenticate(db, token) if token else None
-    if key is None:
-        return _login_page(request, 401, "That API key is unknown or revoked.")
-    if key.role not in REVIEWING_ROLES:
-        return _login_page(
-            request, 403, f"The console is for reviewing roles; a {key.role.value} key has no queues."
-        )
-    session = _console(request).sessions.start(Principal(key.id, key.role, key.bound_to), _now(request))
-    response = RedirectResponse(f"{PREFIX}/queues", status_code=303)
-    response.delete_cookie(
-        LOGIN_COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=_secure(request)
+def wants_json(request: Request) -> bool:
+    """Whether the caller asked for JSON rather than a page (a script, not a browser)."""
+    accept = request.headers.get("accept", "").lower()
+    return "application/json" in accept and "text/html" not in accept
+
+
+def too_many_attempts(request: Request, attempt: Attempt, now: datetime) -> Response:
+    """429 with ``Retry-After``: a page for browsers, the API's error shape for JSON callers."""
+    seconds = attempt.retry_after(now)
+    headers = {"Retry-After": str(seconds)}
+    message = (
+        f"Too many failed sign-ins from this address or for this key. Sign-in is refused, a correct key"
+        f" included, for {seconds} more seconds; try again after that."
     )
+    if wants_json(request):
+        return JSONResponse(
+            error_body("too_many_sign_in_attempts", message), status_code=429, headers=headers
+        )
+    return sign_in_error_page(429, message, headers)
+
+
+def client_of(request: Request) -> str:
+    """The client address the sign-in limit counts (behind a proxy: the one uvicorn trusts)."""
+    return client_subject(request.client.host if request.client else None)
+
+
+def audit_session(request: Request, principal: Principal, action: str, payload: dict[str, Any]) -> None:
+    """Record a sign-in or sign-out in the audit chain, in the name of the principal."""
+    subject = ("person", principal.actor) if principal.key_id is None else ("api_key", principal.key_id)
+    with get_store(request).transaction() as db:
+        AuditLog(db).append(principal.actor, action, subject[0], subject[1], payload, _now(request))
+
+
+def start_session(request: Request, principal: Principal, payload: dict[str, Any]) -> ConsoleSession:
+    """A new console session for ``principal``, its sign-in audited with ``payload``."""
+    audit_session(request, principal, "console.signed_in", {"role": principal.role.value, **payload})
+    return _console(request).sessions.start(principal, _now(request))
+
+
+def set_session_cookie(request: Request, response: Response, session: ConsoleSession) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         session.id,
@@ -315,6 +379,32 @@ def _login(request: Request, posted: Posted) -> Response:
         samesite="strict",
         secure=_secure(request),
     )
+
+
+def _login(request: Request, posted: Posted) -> Response:
+    # the sign-in form has no session yet: its token is the one set in a cookie with the form
+    if not tokens_match(request.cookies.get(LOGIN_COOKIE, ""), posted.text("csrf", 256)):
+        raise Refusal(403, "The sign-in form is missing its security token (CSRF). Reload it and try again.")
+    token = posted.text("api_key", MAX_KEY_LENGTH).strip()
+    console, now = _console(request), _now(request)
+    attempt = console.limiter.begin({CLIENT: client_of(request), KEY: key_subject(token)}, now)
+    if attempt.refused:
+        return too_many_attempts(request, attempt, now)
+    with get_store(request).transaction() as db:
+        key = key_store.authenticate(db, token) if token else None
+    if key is None:
+        return _login_page(request, 401, "That API key is unknown or revoked.")
+    console.limiter.release(attempt)  # a real key: no failure, whatever its role
+    if key.role not in REVIEWING_ROLES:
+        return _login_page(
+            request, 403, f"The console is for reviewing roles; a {key.role.value} key has no queues."
+        )
+    session = start_session(request, Principal(key.id, key.role, key.bound_to), {"method": "api_key"})
+    response = RedirectResponse(f"{PREFIX}/queues", status_code=303)
+    response.delete_cookie(
+        LOGIN_COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=_secure(request)
+    )
+    set_session_cookie(request, response, session)
     return response
 
 
@@ -327,6 +417,7 @@ async def logout(request: Request) -> Response:
 def _logout(request: Request, posted: Posted) -> Response:
     session = session_with_token(request, posted)
     _console(request).sessions.end(session.id)
+    audit_session(request, session.principal, "console.signed_out", {})
     response = RedirectResponse(f"{PREFIX}/login", status_code=303)
     response.delete_cookie(
         SESSION_COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=_secure(request)
