@@ -160,10 +160,13 @@ def serve(
     import uvicorn
 
     from vigil.api.app import create_app
+    from vigil.web.oidc import OidcConfigError
 
     settings = Settings()
     host = host or settings.host
     port = port or settings.port
+    # the egress policy refuses webhooks to Vigil's own port: it must be the port actually served
+    settings = settings.model_copy(update={"host": host, "port": port})
     store = _store()
     try:
         application = create_app(settings, store)
@@ -174,6 +177,7 @@ def serve(
         LegalConfigError,
         EvidenceKeyError,
         HotlineConfigError,
+        OidcConfigError,
     ) as exc:
         _fail(str(exc))
     if not application.state.vault.enabled:

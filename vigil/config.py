@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from vigil.enforce.egress import DEFAULT_ALLOWED_NETWORKS, parse_networks
 
 
 class Settings(BaseSettings):
@@ -96,4 +98,54 @@ class Settings(BaseSettings):
     webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
     webhook_poll_seconds: float = Field(default=0.5, gt=0)
     webhook_deliver: bool = Field(default=True, description="run the delivery loop inside `vigil serve`")
+    webhook_allowed_networks: str = Field(
+        default=DEFAULT_ALLOWED_NETWORKS,
+        description="comma-separated CIDR networks of loopback, private (RFC 1918, fc00::/7) or shared "
+        "(100.64.0.0/10) addresses that webhooks, the DSA database and the hotline may reach; link-local, "
+        "metadata and other special addresses stay refused whatever this says (docs/deployment.md)",
+    )
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)  # raises ValueError, naming the part that is not a network
+        return value
+
     retro_matching: bool = Field(default=True, description="run retroactive matching inside `vigil serve`")
+
+    # organisation sign-in to the consoles (OpenID Connect); see docs/console.md
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="the OpenID Connect provider's issuer URL (https; http only on a loopback address); "
+        "unset: the consoles take API keys only",
+    )
+    oidc_client_id: str | None = Field(default=None, description="Vigil's client id at the provider")
+    oidc_client_secret: str | None = Field(
+        default=None, description="Vigil's client secret at the provider; unset: a public client (PKCE alone)"
+    )
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description="the callback URL registered at the provider; default: <the request's base URL>"
+        "/console/login/oidc/callback",
+    )
+    oidc_provider_name: str | None = Field(
+        default=None, description="shown as 'Sign in with <name>'; default: the issuer's host"
+    )
+    oidc_roles_file: str | None = Field(
+        default=None,
+        description="maps the provider's groups to Vigil roles (YAML); required with oidc_issuer",
+    )
+    oidc_scopes: str = Field(
+        default="openid profile email", description="scopes asked for; add the one that releases groups"
+    )
+
+    # the console sign-in limit; see docs/console.md
+    sign_in_window_seconds: int = Field(
+        default=300, ge=10, le=86_400, description="the window in which failed sign-ins are counted"
+    )
+    sign_in_client_failures: int = Field(
+        default=10, ge=1, le=100_000, description="failed sign-ins one client address may make in a window"
+    )
+    sign_in_key_failures: int = Field(
+        default=20, ge=1, le=100_000, description="failed sign-ins with one API key's id in a window"
+    )

@@ -56,6 +56,7 @@ from vigil.domain.decisions import Action, AutomatedDecision, Decision
 from vigil.domain.ids import iso
 from vigil.domain.signals import Signal, SignalKind
 from vigil.domain.taxonomy import Category
+from vigil.enforce.egress import EgressPolicy, PinnedTransport
 from vigil.enforce.evidence import EvidenceDeletedError, EvidenceError, EvidenceVault
 from vigil.enforce.outbox import RetryPolicy
 from vigil.intake.contact import Email, HttpsUrl, Line, Lines, Phone
@@ -506,14 +507,17 @@ class HotlineClient:
         password: str,
         timeout_seconds: float = 60.0,
         transport: httpx.BaseTransport | None = None,
+        egress: EgressPolicy | None = None,
     ) -> None:
+        """Requests go only where ``egress`` allows (loopback only when not given), unless a
+        ``transport`` is given instead."""
         self.base_url = base_url.rstrip("/")
         self._client = httpx.Client(
             base_url=self.base_url + "/",
             auth=httpx.BasicAuth(username, password),
             timeout=timeout_seconds,
             follow_redirects=False,
-            transport=transport,
+            transport=transport or PinnedTransport(egress or EgressPolicy()),
             headers={"User-Agent": "Vigil-Hotline/1"},
         )
 
@@ -856,6 +860,8 @@ def hotline_loop(
     if url.scheme != "https" and not (url.scheme == "http" and url.host in _LOOPBACK):
         raise HotlineConfigError("VIGIL_HOTLINE_URL must be an https:// address")
     reporter = load_reporter(reporter_file)
-    client = HotlineClient(settings.hotline_url, username, password)
+    client = HotlineClient(
+        settings.hotline_url, username, password, egress=EgressPolicy.from_settings(settings)
+    )
     retry = RetryPolicy(settings.hotline_max_attempts, base_seconds=60.0, cap_seconds=3600.0)
     return HotlineLoop(store, vault, client, reporter, retry, clock, settings.hotline_poll_seconds)

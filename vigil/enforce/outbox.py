@@ -8,16 +8,27 @@ Delivery is at-least-once; receivers de-duplicate by ``Vigil-Event-Id``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
+import httpcore
 import httpx
 
 from vigil.background import PollingThread
+from vigil.enforce.egress import (
+    EgressError,
+    EgressPolicy,
+    PinnedTransport,
+    UrlInvalid,
+    parse_url,
+    without_credentials,
+)
 from vigil.enforce.webhooks import (
     ATTEMPT_HEADER,
     EVENT_ID_HEADER,
@@ -53,6 +64,44 @@ class RetryPolicy:
 SENDERS = 8
 
 
+class DeliveryError(StrEnum):
+    """Why an attempt failed, as the deliveries list shows it (``last_error``).
+
+    Coarse on purpose: the exception's own text ("connection refused" against "no route to host",
+    the address a name resolved to) would tell a platform key what lies behind a URL, which makes
+    the list a port scanner. The full reason goes to the server log, for the operator.
+    """
+
+    HTTP_STATUS = "http_status"  # the endpoint answered with a status other than 2xx (last_status)
+    TIMEOUT = "timeout"  # no connection or no answer within the timeout
+    CONNECTION_FAILED = "connection_failed"  # refused, reset, TLS failed, not HTTP
+    NAME_NOT_RESOLVED = "name_not_resolved"  # the host name resolves to no address
+    REFUSED_BY_POLICY = "refused_by_policy"  # an address the egress policy forbids: nothing was sent
+    URL_INVALID = "url_invalid"  # a stored URL that today's rules refuse: never sent, dead at once
+    INTERNAL_ERROR = "internal_error"  # a fault in Vigil, logged with its traceback
+    ENDPOINT_DEACTIVATED = "endpoint_deactivated"  # set by DELETE /v1/webhooks/{id}, not by an attempt
+
+
+_CATEGORIES = frozenset(category.value for category in DeliveryError)
+
+
+def public_error(recorded: str) -> str:
+    """``last_error`` as the deliveries list shows it: a DeliveryError value.
+
+    Attempts recorded before these categories existed kept the exception's text; it is mapped here
+    rather than shown, since it may name internal hosts.
+    """
+    if not recorded or recorded in _CATEGORIES:
+        return recorded
+    if recorded == "endpoint deactivated":
+        return DeliveryError.ENDPOINT_DEACTIVATED
+    if recorded.startswith("endpoint answered HTTP"):
+        return DeliveryError.HTTP_STATUS
+    if "Timeout" in recorded.partition(":")[0]:
+        return DeliveryError.TIMEOUT
+    return DeliveryError.CONNECTION_FAILED
+
+
 @dataclass(frozen=True, slots=True)
 class _Attempt:
     delivery_id: int
@@ -74,7 +123,11 @@ class DeliveryLoop:
         poll_seconds: float,
         clock: Callable[[], datetime],
         batch: int = 50,
+        egress: EgressPolicy | None = None,
+        network: httpcore.NetworkBackend | None = None,
     ) -> None:
+        """``egress`` says where webhooks may go (loopback only when not given); ``network`` opens
+        the sockets, httpcore's own unless a test watches them."""
         self.store = store
         self.retry = retry
         self.clock = clock
@@ -83,10 +136,11 @@ class DeliveryLoop:
         # process sends the same delivery while this one is still trying
         rounds = -(-batch // SENDERS)
         self._lease = timedelta(seconds=max(30.0, timeout_seconds * (rounds + 2)))
+        limits = httpx.Limits(max_connections=SENDERS, max_keepalive_connections=SENDERS)
         self._client = httpx.Client(
             timeout=timeout_seconds,
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=SENDERS, max_keepalive_connections=SENDERS),
+            transport=PinnedTransport(egress or EgressPolicy(), limits, network),
         )
         self._senders = ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="vigil-webhook-send")
         self._thread = PollingThread("vigil-webhooks", lambda: self.run_once() > 0, poll_seconds)
@@ -117,6 +171,20 @@ class DeliveryLoop:
         return len(due)
 
     def _attempt(self, delivery: outbox_store.DueDelivery) -> _Attempt:
+        """One delivery's attempt, whatever goes wrong: a failure is this delivery's, never the
+        batch's, so the others' attempts are recorded once and not sent again."""
+        try:
+            return self._send(delivery)
+        except Exception:
+            log.exception("webhook %s: sending failed inside Vigil", delivery.event_id)
+            return self._failed(delivery, None, DeliveryError.INTERNAL_ERROR, "see the traceback above")
+
+    def _send(self, delivery: outbox_store.DueDelivery) -> _Attempt:
+        try:
+            target = parse_url(delivery.url)
+        except UrlInvalid as exc:
+            # an endpoint registered before URLs were checked: it will never be sent to
+            return self._failed(delivery, None, DeliveryError.URL_INVALID, str(exc), permanent=True)
         body = delivery.payload.encode()
         now = self.clock()
         headers = {
@@ -127,29 +195,48 @@ class DeliveryLoop:
             ATTEMPT_HEADER: str(delivery.attempts + 1),
             "User-Agent": "Vigil-Webhooks/1",
         }
-        status: int | None = None
-        error = ""
         try:
-            response = self._client.post(delivery.url, content=body, headers=headers)
-            status = response.status_code
-            ok = 200 <= status < 300
-            if not ok:
-                error = f"endpoint answered HTTP {status}"
+            # streamed: only the status matters, and a body could be endless or dribbled out
+            with self._client.stream("POST", target.url, content=body, headers=headers) as response:
+                status = response.status_code
+                if status == 204 or response.headers.get("content-length") == "0":
+                    # nothing to wait for: read, and the connection can be kept alive; the status
+                    # already decided the attempt, so a failure here only loses the connection
+                    with contextlib.suppress(httpx.HTTPError):
+                        response.read()
+        except EgressError as exc:
+            return self._failed(delivery, None, DeliveryError(exc.category), str(exc))
+        except httpx.TimeoutException as exc:
+            return self._failed(delivery, None, DeliveryError.TIMEOUT, f"{type(exc).__name__}: {exc}")
         except httpx.HTTPError as exc:
-            ok = False
-            error = f"{type(exc).__name__}: {exc}"
-        retry_at = None
-        if not ok:
-            delay = self.retry.delay(delivery.attempts + 1)
-            retry_at = None if delay is None else self.clock() + timedelta(seconds=delay)
-            log.warning(
-                "webhook %s to %s failed (%s); %s",
-                delivery.event_id,
-                delivery.url,
-                error,
-                "giving up" if retry_at is None else f"retrying in {delay:.1f}s",
+            return self._failed(
+                delivery, None, DeliveryError.CONNECTION_FAILED, f"{type(exc).__name__}: {exc}"
             )
-        return _Attempt(delivery.id, self.clock(), ok, status, error, retry_at)
+        if 200 <= status < 300:
+            return _Attempt(delivery.id, self.clock(), True, status, "", None)
+        return self._failed(delivery, status, DeliveryError.HTTP_STATUS, f"endpoint answered HTTP {status}")
+
+    def _failed(
+        self,
+        delivery: outbox_store.DueDelivery,
+        status: int | None,
+        error: DeliveryError,
+        detail: str,
+        permanent: bool = False,
+    ) -> _Attempt:
+        """A failed attempt: its category is recorded, its detail only logged (see DeliveryError)."""
+        delay = None if permanent else self.retry.delay(delivery.attempts + 1)
+        retry_at = None if delay is None else self.clock() + timedelta(seconds=delay)
+        shown = without_credentials(delivery.url)
+        log.warning(
+            "webhook %s to %s failed (%s: %s); %s",
+            delivery.event_id,
+            shown if shown.isprintable() else ascii(shown),  # a stored CR/LF must not forge log lines
+            error.value,
+            detail,
+            "giving up" if retry_at is None else f"retrying in {delay:.1f}s",
+        )
+        return _Attempt(delivery.id, self.clock(), False, status, error.value, retry_at)
 
     def start(self) -> None:
         self._thread.start()

@@ -82,7 +82,7 @@ def deactivate_endpoint(session: Session, endpoint_id: str, now: datetime) -> En
         .where(
             WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.state == DeliveryState.PENDING.value
         )
-        .values(state=DeliveryState.DEAD.value, last_error="endpoint deactivated", locked_until=None)
+        .values(state=DeliveryState.DEAD.value, last_error="endpoint_deactivated", locked_until=None)
     )
     return _endpoint(row)
 

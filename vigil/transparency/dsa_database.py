@@ -29,6 +29,7 @@ import httpx
 
 from vigil.background import PollingThread
 from vigil.config import Settings
+from vigil.enforce.egress import EgressPolicy, PinnedTransport
 from vigil.enforce.outbox import RetryPolicy
 from vigil.store import statements as statement_store
 from vigil.store.db import Store
@@ -64,14 +65,20 @@ class DsaDatabaseClient:
         token: str | None,
         timeout_seconds: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        egress: EgressPolicy | None = None,
     ) -> None:
+        """Requests go only where ``egress`` allows (loopback only when not given), unless a
+        ``transport`` is given instead."""
         headers = {"Accept": "application/json", "User-Agent": "Vigil-SoR/1"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self._base = base_url.rstrip("/")
         self.timeout_seconds = timeout_seconds
         self._client = httpx.Client(
-            timeout=timeout_seconds, headers=headers, follow_redirects=False, transport=transport
+            timeout=timeout_seconds,
+            headers=headers,
+            follow_redirects=False,
+            transport=transport or PinnedTransport(egress or EgressPolicy()),
         )
 
     def submit(self, statements: Sequence[Mapping[str, Any]]) -> Answer:
@@ -329,7 +336,9 @@ def submission_loop(store: Store, settings: Settings, clock: Callable[[], dateti
     """The loop ``vigil serve`` runs when ``VIGIL_DSA_DATABASE_URL`` is set."""
     if not settings.dsa_database_url:
         raise ValueError("VIGIL_DSA_DATABASE_URL is not set")
-    client = DsaDatabaseClient(settings.dsa_database_url, settings.dsa_database_token)
+    client = DsaDatabaseClient(
+        settings.dsa_database_url, settings.dsa_database_token, egress=EgressPolicy.from_settings(settings)
+    )
     return SubmissionLoop(
         store,
         client,
