@@ -256,6 +256,8 @@ class Pipeline:
         audit = AuditLog(session)
         for new in fresh:
             self._act(session, audit, new, actor, now)
+        # the platform has just sent these items: notices may have been waiting for them
+        take_up_waiting_notices(session, audit, self.queues, fresh, actor, now)
         results: list[Outcome] = []
         first_in_request: set[str] = set()
         for content in items:
@@ -395,8 +397,6 @@ class Pipeline:
         )
         for hook in self.after_decision:
             hook(session, new, previous, actor, now)
-        if previous is None:  # the platform has just sent the item: notices may wait for it
-            take_up_waiting_notices(session, audit, self.queues, new, actor, now)
         if decision.review_needed:
             open_or_join(
                 session, audit, self.queues, new.id, decision, new.content, tuple(new.signals), actor, now

@@ -98,12 +98,19 @@ def route_notice(
 
 
 def take_up_waiting_notices(
-    session: Session, audit: AuditLog, queues: QueueConfig, new: NewDecision, actor: str, now: datetime
+    session: Session,
+    audit: AuditLog,
+    queues: QueueConfig,
+    fresh: Sequence[NewDecision],
+    actor: str,
+    now: datetime,
 ) -> None:
-    """The platform has sent an item that notices were waiting for: answer them with its first
-    decision if that restricts it, else put them before a reviewer."""
-    waiting = notice_store.awaiting_content(session, new.content.id)
-    for row in waiting:
+    """The platform has sent items that notices may wait for (``fresh``: their first decisions):
+    answer each waiting notice with its item's decision if that restricts the item, else put it
+    before a reviewer."""
+    first = {new.content.id: new for new in fresh}
+    for row in notice_store.awaiting_content(session, list(first)):
+        new = first[row.content_id]
         row.state = NoticeState.RECEIVED.value
         if new.decision.outcome in RESTRICTING_OUTCOMES:
             notice_store.answer(session, row, new.id, new.decision, actor, now)

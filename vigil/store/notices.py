@@ -9,6 +9,7 @@ platform can tell the notifier the decision and the redress available.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -181,15 +182,19 @@ def request_content(session: Session, row: Notice, now: datetime) -> str:
     return event_id
 
 
-def awaiting_content(session: Session, content_id: str) -> list[Notice]:
-    """The notices that wait for the platform to send ``content_id``, oldest first."""
-    return list(
-        session.scalars(
-            select(Notice)
-            .where(Notice.content_id == content_id, Notice.state == NoticeState.AWAITING_CONTENT.value)
-            .order_by(Notice.received_at, Notice.id)
+def awaiting_content(session: Session, content_ids: Sequence[str]) -> list[Notice]:
+    """The notices that wait for the platform to send any of ``content_ids``, oldest first."""
+    waiting: list[Notice] = []
+    for start in range(0, len(content_ids), 500):
+        waiting.extend(
+            session.scalars(
+                select(Notice).where(
+                    Notice.content_id.in_(content_ids[start : start + 500]),
+                    Notice.state == NoticeState.AWAITING_CONTENT.value,
+                )
+            )
         )
-    )
+    return sorted(waiting, key=lambda row: (row.received_at, row.id))
 
 
 def answer(
