@@ -367,7 +367,9 @@ def test_an_authority_sees_only_its_own_orders(
         response = api.client.post(f"/v1/orders/{order['id']}/{route}", json={}, headers=api.as_(paris_key))
         assert response.status_code == 403
     # an authority cannot answer a clarification on another authority's order either
-    body, headers = berlin.signed({"order_id": order["id"], "question_id": "clq_x", "answer": "x"}, berlin_key)
+    body, headers = berlin.signed(
+        {"order_id": order["id"], "question_id": "clq_x", "answer": "x"}, berlin_key
+    )
     assert (
         api.client.post(f"/v1/orders/{order['id']}/clarification", content=body, headers=headers).status_code
         == 404

@@ -209,3 +209,14 @@ def test_a_trusted_flagger_can_neither_forge_nor_pre_seed_the_platforms_content(
 
 def _received_types(platform: Platform) -> list[str]:
     return [json.loads(body)["type"] for _, body in platform.receiver.received]
+
+
+def test_senior_legal_may_read_the_banks_as_legal_may(platform: Platform) -> None:
+    _bank_media(platform, b"known material")
+    for role in ("legal", "senior_legal"):
+        headers = _key(platform, role)
+        for path in ("/v1/banks", "/v1/banks/tvec", "/v1/banks/tvec/export"):
+            answer = platform.client.get(path, headers=headers)
+            assert answer.status_code == 200, (role, path, answer.text)
+    refused = platform.client.get("/v1/banks", headers=_key(platform, "reviewer"))
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden")

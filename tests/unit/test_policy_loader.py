@@ -12,7 +12,9 @@ from vigil.domain.jurisdictions import GLOBAL, TerritorialScope
 from vigil.domain.taxonomy import Category
 from vigil.policy.loader import (
     DEFAULT_PACK,
+    MAX_NESTING,
     MAX_POLICY_BYTES,
+    MAX_VALUES,
     PolicyProblem,
     PolicyValidationError,
     load_policy_paths,
@@ -463,6 +465,39 @@ def test_empty_file_contains_no_policy() -> None:
     problem = the_problem("# nothing here yet\n")
 
     assert problem.message == "contains no policy"
+
+
+def test_nesting_past_the_limit_is_refused_at_the_line_where_it_goes_too_deep() -> None:
+    # the document's mapping is the first level; here, line 10 holds the second
+    inner = MAX_NESTING - 1
+    deepest_allowed = SPAM_POLICY + "description: " + "[" * inner + "]" * inner + "\n"
+    too_deep = SPAM_POLICY + "description:\n" + "".join(" " * d + "- \n" for d in range(MAX_NESTING))
+
+    assert the_problem(deepest_allowed).message.startswith("description:")  # read, then refused as no text
+    problem = the_problem(too_deep)
+    assert problem.message == f"nested more than {MAX_NESTING} levels deep"
+    assert problem.line == 10 + MAX_NESTING
+
+
+def test_aliases_count_as_everything_their_anchor_holds() -> None:
+    laughs = ["a0: &a0 [" + ", ".join(["lol"] * 9) + "]"] + [
+        f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 5)
+    ]
+    text = SPAM_POLICY + "\n".join(laughs) + "\n"  # 9**5 = 59,049 values in 300 bytes
+
+    problem = the_problem(text)
+
+    assert problem.message == f"holds more than {MAX_VALUES} values once its aliases are expanded"
+    assert problem.line == 9 + 5
+
+
+def test_an_anchor_and_its_alias_in_an_ordinary_policy_load() -> None:
+    text = SPAM_POLICY.replace("reference: Terms of Service 4.7", "reference: &tos Terms of Service 4.7")
+    text = text.replace("explanation: Bulk unsolicited content.", "explanation: *tos")
+
+    [definition] = parse_policies(text)
+
+    assert definition.ground.explanation == "Terms of Service 4.7"
 
 
 # --- sources and digests -------------------------------------------------------------------------

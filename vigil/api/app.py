@@ -8,9 +8,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vigil import __version__
+from vigil.api.access import API_PREFIX, check_routes
+from vigil.api.docs_page import mount_docs_page
 from vigil.api.errors import error_body, install_error_handlers
 from vigil.api.routes import (
     appeals,
@@ -35,6 +38,7 @@ from vigil.api.routes import (
 from vigil.background import PollingThread
 from vigil.config import Settings
 from vigil.domain.ids import utcnow
+from vigil.enforce.egress import EgressPolicy
 from vigil.enforce.evidence import evidence_hooks, evidence_vault
 from vigil.enforce.hotline import hotline_loop
 from vigil.enforce.outbox import DeliveryLoop, RetryPolicy
@@ -134,6 +138,33 @@ class RequestGuard:
 EVIDENCE_PURGE_SECONDS = 3600.0
 
 
+class ApiHeaders:
+    """Adds to every ``/v1`` answer ``X-Content-Type-Options: nosniff`` and, unless the route chose
+    its own caching (the public figures do), ``Cache-Control: no-store``: decisions, notices and
+    orders must not linger in a proxy's or a browser's cache."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX + "/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                if b"x-content-type-options" not in names:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                if b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the API on ``store`` (or the one ``settings`` names); the caller migrates it first."""
     settings = settings or Settings()
@@ -141,6 +172,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     # malformed keys, or a hotline configured without what it needs, stop the start
     vault = evidence_vault(settings, store, utcnow)
     hotline = hotline_loop(settings, store, vault, utcnow)
+    egress = EgressPolicy.from_settings(settings)  # where webhooks may go, checked at registration and send
 
     pipeline = Pipeline(
         store,
@@ -172,6 +204,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 timeout_seconds=settings.webhook_timeout_seconds,
                 poll_seconds=settings.webhook_poll_seconds,
                 clock=utcnow,
+                egress=egress,
             )
             loop.start()
         watch = None
@@ -206,9 +239,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         version=__version__,
         description="Trust & safety engine: detect, decide, act, review, answer, account.",
         lifespan=lifespan,
+        # FastAPI's pages load unpinned scripts from a CDN into a page where keys are pasted
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.egress = egress
     app.state.pipeline = pipeline
     app.state.vault = vault
     app.state.admin = Admin(store)
@@ -224,7 +261,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         utcnow,
     )
     install_error_handlers(app)
-    for router in (
+    routers = (
         content.router,
         evidence.router,
         hashes.router,
@@ -243,14 +280,19 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         flaggers.router,
         transparency.router,
         sor.router,
-    ):
-        app.include_router(router, prefix="/v1")
+    )
+    # the role table is the routes' only source of who may call them: no route outside it
+    check_routes(route for router in routers for route in router.routes if isinstance(route, APIRoute))
+    for router in routers:
+        app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     app.add_middleware(RequestGuard, limit=settings.max_body_bytes)
+    app.add_middleware(ApiHeaders)
+    mount_docs_page(app)  # /docs: Swagger UI pinned by Subresource Integrity
     mount_console(app)  # the moderator console under /console, with its security headers
     mount_public_pages(app)  # /contact, public, with its own security headers
     return app

@@ -59,7 +59,7 @@ def parse_vpdq(text: str) -> tuple[VideoFrame, ...]:
         raise InvalidHashError(f"a vpdq hash is limited to {MAX_VPDQ_FRAMES} frames")
     try:
         items = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # lists nested past the parser's stack: not a vPDQ hash either
         raise InvalidHashError(
             'a vpdq hash is a JSON list of "pdq_hex,quality,timestamp" strings; this is not JSON'
         ) from None

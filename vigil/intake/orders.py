@@ -905,7 +905,11 @@ class OrderDesk:
                 "order.clarification_rejected",
                 "order",
                 order_id,
-                {"code": refused.code, "reason": refused.message, "body_sha256": hashlib.sha256(body).hexdigest()},
+                {
+                    "code": refused.code,
+                    "reason": refused.message,
+                    "body_sha256": hashlib.sha256(body).hexdigest(),
+                },
                 now,
             )
 

@@ -39,6 +39,13 @@ from vigil.domain.taxonomy import Category
 
 POLICY_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_POLICY_BYTES = 64 * 1024
+# How deep a policy file may nest, and how many values it may hold with its aliases expanded. A
+# policy is a mapping holding a few lists and the ground's mapping: three levels, a few dozen values.
+# Deeper nesting would exhaust Python's stack in the recursive YAML composer (a RecursionError, issue
+# 12), and aliases of aliases ("billion laughs") let a 500-byte file hold billions of values for the
+# validation and its messages to walk.
+MAX_NESTING = 32
+MAX_VALUES = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +353,9 @@ def parse_policies(text: str, file: str = "<input>") -> list[PolicyDefinition]:
     if len(text.encode()) > MAX_POLICY_BYTES:
         raise PolicyValidationError([PolicyProblem(file, None, f"larger than {MAX_POLICY_BYTES} bytes")])
     try:
+        too_much = _too_deep_or_large(text, file)
+        if too_much is not None:
+            raise PolicyValidationError([too_much])
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
         documents = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
@@ -353,6 +363,8 @@ def parse_policies(text: str, file: str = "<input>") -> list[PolicyDefinition]:
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
         raise PolicyValidationError([PolicyProblem(file, line, f"not valid YAML: {reason}")]) from None
+    except RecursionError:  # the bounds above should make this unreachable; a 500 must not be
+        raise PolicyValidationError([PolicyProblem(file, None, "nested too deeply to read")]) from None
     pieces = _split_documents(text, nodes)
     problems: list[PolicyProblem] = []
     definitions: list[PolicyDefinition] = []
@@ -384,6 +396,42 @@ def parse_policies(text: str, file: str = "<input>") -> list[PolicyDefinition]:
     if not definitions:
         raise PolicyValidationError([PolicyProblem(file, None, "contains no policy")])
     return definitions
+
+
+def _too_deep_or_large(text: str, file: str) -> PolicyProblem | None:
+    """Why ``text`` nests deeper than MAX_NESTING or holds more than MAX_VALUES values, if it does.
+
+    Read from YAML's event stream, which the parser produces without recursion, before anything
+    builds the documents; an alias counts as everything its anchor holds.
+    """
+    values = 0
+    anchored: dict[str, int] = {}  # how many values each anchor holds
+    open_collections: list[tuple[str | None, int]] = []  # each one's anchor and the count at its start
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            values += anchored.get(event.anchor or "", 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            values += 1
+            if event.anchor:
+                anchored[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            values += 1
+            open_collections.append((event.anchor, values))
+            if len(open_collections) > MAX_NESTING:
+                return PolicyProblem(file, _event_line(event), f"nested more than {MAX_NESTING} levels deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, start = open_collections.pop()
+            if anchor:
+                anchored[anchor] = values - start + 1
+        if values > MAX_VALUES:
+            return PolicyProblem(
+                file, _event_line(event), f"holds more than {MAX_VALUES} values once its aliases are expanded"
+            )
+    return None
+
+
+def _event_line(event: yaml.Event) -> int | None:
+    return event.start_mark.line + 1 if event.start_mark is not None else None
 
 
 def _split_documents(text: str, nodes: Sequence[yaml.Node | None]) -> list[str]:

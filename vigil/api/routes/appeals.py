@@ -7,33 +7,22 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from vigil.api.auth import Principal, require
+from vigil.api.access import authorized
+from vigil.api.auth import Principal
 from vigil.api.deps import get_appeals
 from vigil.api.errors import ApiError, not_found
-from vigil.domain.roles import Role
+from vigil.api.inputs import Identifier
 from vigil.review.appeals import AppealDesk, AppealedDecisionNotFoundError, AppealError
 from vigil.store.appeals import AppealInfo
 
 router = APIRouter(tags=["appeals"])
-
-_FILERS = require(Role.PLATFORM, Role.ADMIN)
-_READERS = require(
-    Role.PLATFORM,
-    Role.ADMIN,
-    Role.REVIEWER,
-    Role.SENIOR_REVIEWER,
-    Role.CHILD_SAFETY_REVIEWER,
-    Role.LEGAL,
-    Role.SENIOR_LEGAL,
-    Role.AUDITOR,
-)
 
 
 class AppealIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     decision_id: str = Field(min_length=1, max_length=32, description="the decision the user contests")
-    appellant: str = Field(min_length=1, max_length=200, description="the platform's id of the user")
+    appellant: Identifier = Field(description="the platform's id of the user")
     statement: str = Field(default="", max_length=10_000, description="why the user contests it, as written")
 
 
@@ -76,7 +65,7 @@ def _out(info: AppealInfo) -> AppealOut:
 def file_appeal(
     body: AppealIn,
     response: Response,
-    principal: Principal = Depends(_FILERS),
+    principal: Principal = Depends(authorized),
     desk: AppealDesk = Depends(get_appeals),
 ) -> AppealOut:
     try:
@@ -92,7 +81,7 @@ def file_appeal(
 
 @router.get("/appeals/{appeal_id}", response_model=AppealOut, summary="An appeal and how it ended")
 def get_appeal(
-    appeal_id: str, _principal: Principal = Depends(_READERS), desk: AppealDesk = Depends(get_appeals)
+    appeal_id: str, _principal: Principal = Depends(authorized), desk: AppealDesk = Depends(get_appeals)
 ) -> AppealOut:
     info = desk.get(appeal_id)
     if info is None:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
 
-from vigil.api.auth import Principal, require
+from vigil.api.access import authorized
+from vigil.api.auth import Principal
 from vigil.api.deps import get_store
-from vigil.domain.roles import Role
+from vigil.api.inputs import Cursor
 from vigil.store import audit as audit_store
 from vigil.store.db import Store
 
 router = APIRouter(tags=["audit"])
-
-_AUDITORS = require(Role.AUDITOR, Role.ADMIN)
 
 
 class AuditEventOut(BaseModel):
@@ -42,10 +41,10 @@ class VerifyOut(BaseModel):
 
 @router.get("/audit/events", response_model=list[AuditEventOut], summary="Audit events in chain order")
 def events(
-    after: int = Query(default=0, ge=0, description="return events with seq greater than this"),
+    after: Annotated[Cursor, Query(description="return events with seq greater than this")] = 0,
     limit: int = Query(default=100, ge=1, le=1000),
     subject_id: str | None = Query(default=None, max_length=200),
-    _principal: Principal = Depends(_AUDITORS),
+    _principal: Principal = Depends(authorized),
     store: Store = Depends(get_store),
 ) -> list[AuditEventOut]:
     with store.transaction() as session:
@@ -54,7 +53,7 @@ def events(
 
 
 @router.get("/audit/verify", response_model=VerifyOut, summary="Verify the whole chain")
-def verify(_principal: Principal = Depends(_AUDITORS), store: Store = Depends(get_store)) -> VerifyOut:
+def verify(_principal: Principal = Depends(authorized), store: Store = Depends(get_store)) -> VerifyOut:
     with store.transaction() as session:
         verdict = audit_store.verify(session)
     return VerifyOut(

@@ -9,11 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from vigil.api.auth import Principal, require
+from vigil.api.access import authorized
+from vigil.api.auth import Principal
 from vigil.api.deps import get_authorities
 from vigil.api.errors import ApiError, not_found
+from vigil.api.inputs import Identifier
 from vigil.domain.orders import OrderType
-from vigil.domain.roles import Role
 from vigil.intake.authorities import (
     AuthorityError,
     AuthorityInfo,
@@ -24,8 +25,6 @@ from vigil.intake.authorities import (
 
 router = APIRouter(tags=["authorities"])
 
-_ADMINS = require(Role.ADMIN)
-_READERS = require(Role.ADMIN, Role.LEGAL, Role.SENIOR_LEGAL, Role.AUDITOR)
 
 Slug = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 PublicKey = Annotated[
@@ -37,7 +36,7 @@ class AuthorityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: Slug = Field(description="the id its API keys are bound to, e.g. 'fr-ocrv'")
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+    name: Identifier
     country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
     competence: list[OrderType] = Field(min_length=1, max_length=len(OrderType))
     contact_email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -98,7 +97,7 @@ def _changing(call: Callable[[], AuthorityInfo]) -> AuthorityOut:
 @router.post("/authorities", response_model=AuthorityOut, status_code=201, summary="Register an authority")
 def register(
     body: AuthorityIn,
-    principal: Principal = Depends(_ADMINS),
+    principal: Principal = Depends(authorized),
     registry: AuthorityRegistry = Depends(get_authorities),
 ) -> AuthorityOut:
     new = NewAuthority(
@@ -122,7 +121,7 @@ def register(
 
 @router.get("/authorities", response_model=list[AuthorityOut], summary="The registered authorities")
 def list_authorities(
-    _principal: Principal = Depends(_READERS), registry: AuthorityRegistry = Depends(get_authorities)
+    _principal: Principal = Depends(authorized), registry: AuthorityRegistry = Depends(get_authorities)
 ) -> list[AuthorityOut]:
     return [_out(a) for a in registry.list()]
 
@@ -130,7 +129,7 @@ def list_authorities(
 @router.get("/authorities/{authority_id}", response_model=AuthorityOut, summary="One registered authority")
 def get_authority(
     authority_id: str,
-    _principal: Principal = Depends(_READERS),
+    _principal: Principal = Depends(authorized),
     registry: AuthorityRegistry = Depends(get_authorities),
 ) -> AuthorityOut:
     info = registry.get(authority_id)
@@ -147,7 +146,7 @@ def get_authority(
 def rotate_key(
     authority_id: str,
     body: PublicKeyIn,
-    principal: Principal = Depends(_ADMINS),
+    principal: Principal = Depends(authorized),
     registry: AuthorityRegistry = Depends(get_authorities),
 ) -> AuthorityOut:
     return _changing(lambda: registry.rotate_key(authority_id, body.public_key, principal.actor))
@@ -161,7 +160,7 @@ def rotate_key(
 def deactivate(
     authority_id: str,
     body: ReasonIn,
-    principal: Principal = Depends(_ADMINS),
+    principal: Principal = Depends(authorized),
     registry: AuthorityRegistry = Depends(get_authorities),
 ) -> AuthorityOut:
     return _changing(lambda: registry.set_active(authority_id, False, principal.actor, body.reason))
@@ -175,7 +174,7 @@ def deactivate(
 def reactivate(
     authority_id: str,
     body: ReasonIn,
-    principal: Principal = Depends(_ADMINS),
+    principal: Principal = Depends(authorized),
     registry: AuthorityRegistry = Depends(get_authorities),
 ) -> AuthorityOut:
     return _changing(lambda: registry.set_active(authority_id, True, principal.actor, body.reason))

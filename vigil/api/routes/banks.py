@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from vigil.api.auth import Principal, require
+from vigil.api.access import authorized
+from vigil.api.auth import Principal
 from vigil.api.deps import get_admin, get_store
 from vigil.api.errors import ApiError, not_found
+from vigil.api.inputs import Visible
 from vigil.detect.hashing.banks import BankFileError, BankFormat, export_bank, parse_bank_file
 from vigil.domain.hashes import MAX_VPDQ_TEXT, HashType, InvalidHashError, ListedHash, normalise_hash
-from vigil.domain.roles import Role
 from vigil.domain.taxonomy import Category
 from vigil.pipeline.admin import Admin
 from vigil.store import banks as bank_store
@@ -24,14 +25,11 @@ from vigil.store.db import Store
 
 router = APIRouter(tags=["banks"])
 
-_ADMINS = require(Role.ADMIN)
-_READERS = require(Role.ADMIN, Role.LEGAL, Role.AUDITOR)
-
 
 class BankIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Annotated[str, Field(min_length=1, max_length=100), Visible()]
     category: Category
     source: str = Field(default="", max_length=100)
     threshold: int = Field(default=31, ge=0, le=256, description="PDQ match distance for this bank")
@@ -84,7 +82,7 @@ def _out(bank: bank_store.BankInfo) -> BankOut:
 
 @router.post("/banks", status_code=201, response_model=BankOut, summary="Create a bank")
 def create_bank(
-    body: BankIn, principal: Principal = Depends(_ADMINS), admin: Admin = Depends(get_admin)
+    body: BankIn, principal: Principal = Depends(authorized), admin: Admin = Depends(get_admin)
 ) -> BankOut:
     try:
         return _out(admin.create_bank(body.name, body.category, body.source, body.threshold, principal.actor))
@@ -95,14 +93,16 @@ def create_bank(
 
 
 @router.get("/banks", response_model=list[BankOut], summary="List banks")
-def list_banks(_principal: Principal = Depends(_READERS), store: Store = Depends(get_store)) -> list[BankOut]:
+def list_banks(
+    _principal: Principal = Depends(authorized), store: Store = Depends(get_store)
+) -> list[BankOut]:
     with store.transaction() as session:
         return [_out(b) for b in bank_store.list_banks(session)]
 
 
 @router.get("/banks/{name}", response_model=BankOut, summary="One bank")
 def get_bank(
-    name: str, _principal: Principal = Depends(_READERS), store: Store = Depends(get_store)
+    name: str, _principal: Principal = Depends(authorized), store: Store = Depends(get_store)
 ) -> BankOut:
     with store.transaction() as session:
         try:
@@ -113,7 +113,7 @@ def get_bank(
 
 @router.post("/banks/{name}/hashes", response_model=AddOut, summary="Add hashes to a bank (all or nothing)")
 def add_hashes(
-    name: str, body: HashesIn, principal: Principal = Depends(_ADMINS), admin: Admin = Depends(get_admin)
+    name: str, body: HashesIn, principal: Principal = Depends(authorized), admin: Admin = Depends(get_admin)
 ) -> AddOut:
     hashes: list[ListedHash] = []
     problems: list[dict[str, str]] = []
@@ -163,7 +163,7 @@ class ImportOut(BaseModel):
 
 @router.post("/banks/{name}/import", response_model=ImportOut, summary="Import a hash list (all or nothing)")
 def import_file(
-    name: str, body: ImportIn, principal: Principal = Depends(_ADMINS), admin: Admin = Depends(get_admin)
+    name: str, body: ImportIn, principal: Principal = Depends(authorized), admin: Admin = Depends(get_admin)
 ) -> ImportOut:
     try:
         with admin.store.transaction() as session:
@@ -201,7 +201,7 @@ def export(
     fmt: Annotated[
         Literal["csv", "threatexchange"], Query(alias="format", description="csv (default) or threatexchange")
     ] = "csv",
-    _principal: Principal = Depends(_READERS),
+    _principal: Principal = Depends(authorized),
     store: Store = Depends(get_store),
 ) -> StreamingResponse:
     bank_format = BankFormat(fmt)
@@ -242,7 +242,7 @@ class RetroJobOut(BaseModel):
     "/banks/{name}/retro", response_model=list[RetroJobOut], summary="Retroactive matching jobs, newest first"
 )
 def retro_jobs(
-    name: str, _principal: Principal = Depends(_READERS), store: Store = Depends(get_store)
+    name: str, _principal: Principal = Depends(authorized), store: Store = Depends(get_store)
 ) -> list[RetroJobOut]:
     with store.transaction() as session:
         try:
@@ -254,7 +254,7 @@ def retro_jobs(
 
 @router.put("/banks/{name}/enabled", response_model=BankOut, summary="Enable or disable a bank")
 def set_enabled(
-    name: str, body: EnabledIn, principal: Principal = Depends(_ADMINS), admin: Admin = Depends(get_admin)
+    name: str, body: EnabledIn, principal: Principal = Depends(authorized), admin: Admin = Depends(get_admin)
 ) -> BankOut:
     try:
         return _out(admin.set_bank_enabled(name, body.enabled, principal.actor))

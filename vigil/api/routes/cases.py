@@ -12,12 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from vigil.api.auth import Principal, require
+from vigil.api.access import authorized
+from vigil.api.auth import Principal
 from vigil.api.deps import get_desk, get_store
 from vigil.api.errors import ApiError, not_found
 from vigil.domain.decisions import Action, decision_to_json
 from vigil.domain.ids import utcnow
-from vigil.domain.roles import Role
 from vigil.review.cases import (
     CaseConflictError,
     CaseDesk,
@@ -35,9 +35,6 @@ from vigil.store.db import Store
 
 router = APIRouter(tags=["review"])
 
-_REVIEWERS = require(
-    Role.REVIEWER, Role.SENIOR_REVIEWER, Role.CHILD_SAFETY_REVIEWER, Role.LEGAL, Role.SENIOR_LEGAL, Role.ADMIN
-)
 MAX_CASES_LISTED = 500
 
 
@@ -199,7 +196,7 @@ _CASE_ERRORS = (CaseNotFoundError, CaseForbiddenError, CaseConflictError, Verdic
 
 @router.get("/queues", response_model=list[QueueOut], summary="The review queues the caller may see")
 def list_queues(
-    principal: Principal = Depends(_REVIEWERS),
+    principal: Principal = Depends(authorized),
     desk: CaseDesk = Depends(get_desk),
     store: Store = Depends(get_store),
 ) -> list[QueueOut]:
@@ -217,7 +214,7 @@ def list_queues(
 def list_cases(
     queue: str = Query(max_length=64),
     limit: int = Query(default=100, ge=1, le=MAX_CASES_LISTED),
-    principal: Principal = Depends(_REVIEWERS),
+    principal: Principal = Depends(authorized),
     desk: CaseDesk = Depends(get_desk),
     store: Store = Depends(get_store),
 ) -> list[CaseOut]:
@@ -236,7 +233,7 @@ def list_cases(
     "/cases/{case_id}", response_model=CaseDetailOut, summary="One case with its evidence and history"
 )
 def get_case(
-    case_id: str, principal: Principal = Depends(_REVIEWERS), desk: CaseDesk = Depends(get_desk)
+    case_id: str, principal: Principal = Depends(authorized), desk: CaseDesk = Depends(get_desk)
 ) -> CaseDetailOut:
     try:
         file = read_case_file(desk, case_id, _reviewer(principal))
@@ -293,7 +290,7 @@ def _record(record: Record | None) -> RecordOut | None:
 
 @router.post("/cases/{case_id}/claim", response_model=CaseOut, summary="Claim a case under an expiring lease")
 def claim(
-    case_id: str, principal: Principal = Depends(_REVIEWERS), desk: CaseDesk = Depends(get_desk)
+    case_id: str, principal: Principal = Depends(authorized), desk: CaseDesk = Depends(get_desk)
 ) -> CaseOut:
     try:
         return _out(rank(desk.claim(case_id, _reviewer(principal)), utcnow()))
@@ -303,7 +300,7 @@ def claim(
 
 @router.post("/cases/{case_id}/release", status_code=204, summary="Give a claimed case back to its queue")
 def release(
-    case_id: str, principal: Principal = Depends(_REVIEWERS), desk: CaseDesk = Depends(get_desk)
+    case_id: str, principal: Principal = Depends(authorized), desk: CaseDesk = Depends(get_desk)
 ) -> None:
     try:
         desk.release(case_id, _reviewer(principal))
@@ -313,7 +310,7 @@ def release(
 
 @router.post("/cases/{case_id}/notes", status_code=204, summary="Add an internal note")
 def add_note(
-    case_id: str, body: NoteIn, principal: Principal = Depends(_REVIEWERS), desk: CaseDesk = Depends(get_desk)
+    case_id: str, body: NoteIn, principal: Principal = Depends(authorized), desk: CaseDesk = Depends(get_desk)
 ) -> None:
     try:
         desk.note(case_id, _reviewer(principal), body.text)
@@ -325,7 +322,7 @@ def add_note(
 def escalate(
     case_id: str,
     body: EscalateIn,
-    principal: Principal = Depends(_REVIEWERS),
+    principal: Principal = Depends(authorized),
     desk: CaseDesk = Depends(get_desk),
 ) -> dict[str, str]:
     try:
@@ -338,7 +335,7 @@ def escalate(
 def decide(
     case_id: str,
     body: VerdictIn,
-    principal: Principal = Depends(_REVIEWERS),
+    principal: Principal = Depends(authorized),
     desk: CaseDesk = Depends(get_desk),
 ) -> VerdictOut:
     verdict = Verdict(frozenset(body.actions), body.policy_id, body.note)

@@ -6,11 +6,10 @@ import base64
 import binascii
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,9 +18,11 @@ from pydantic import (
     model_validator,
 )
 
-from vigil.api.auth import Principal, require
+from vigil.api.access import authorized
+from vigil.api.auth import Principal
 from vigil.api.deps import get_pipeline, get_settings, get_store, get_vault
 from vigil.api.errors import ApiError, not_found
+from vigil.api.inputs import Identifier, Instant
 from vigil.config import Settings
 from vigil.detect.hashing.media import fingerprint
 from vigil.detect.media_signals import media_signals
@@ -30,7 +31,6 @@ from vigil.domain.decisions import Action, DecisionContext, decision_to_json
 from vigil.domain.hashes import MAX_VPDQ_TEXT, HashType, normalise_hash, parse_vpdq
 from vigil.domain.ids import utcnow
 from vigil.domain.jurisdictions import normalise_country
-from vigil.domain.roles import Role
 from vigil.domain.signals import Signal
 from vigil.enforce.evidence import EvidenceVault, InlineMedia
 from vigil.pipeline.service import Outcome, Pipeline
@@ -40,7 +40,6 @@ from vigil.store.db import Store
 
 router = APIRouter(tags=["content"])
 
-Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 MAX_MEDIA_PER_ITEM = 20
 
 
@@ -91,7 +90,7 @@ class ContentIn(BaseModel):
     country: str | None = Field(default=None, description="ISO 3166-1 alpha-2 country of the uploader")
     reach: int = Field(default=0, ge=0, le=10**12, description="how many people can see the item")
     language: str | None = Field(default=None, max_length=16)
-    created_at: AwareDatetime | None = None
+    created_at: Instant | None = None
     text: str = Field(default="", max_length=100_000)
     media: list[MediaIn] = Field(default_factory=list, max_length=MAX_MEDIA_PER_ITEM)
 
@@ -237,22 +236,10 @@ def _out(outcome: Outcome, warnings: list[str]) -> OutcomeOut:
     )
 
 
-_SUBMITTERS = require(Role.PLATFORM, Role.ADMIN)
-_READERS = require(
-    Role.PLATFORM,
-    Role.ADMIN,
-    Role.REVIEWER,
-    Role.SENIOR_REVIEWER,
-    Role.LEGAL,
-    Role.SENIOR_LEGAL,
-    Role.AUDITOR,
-)
-
-
 @router.post("/content", response_model=OutcomeOut, summary="Submit one content item and get its decision")
 def submit_one(
     item: ContentIn,
-    principal: Principal = Depends(_SUBMITTERS),
+    principal: Principal = Depends(authorized),
     pipeline: Pipeline = Depends(get_pipeline),
     settings: Settings = Depends(get_settings),
     vault: EvidenceVault = Depends(get_vault),
@@ -268,7 +255,7 @@ def submit_one(
 @router.post("/content/batch", response_model=BatchOut, summary="Submit up to 1,000 items in one transaction")
 def submit_batch(
     batch: BatchIn,
-    principal: Principal = Depends(_SUBMITTERS),
+    principal: Principal = Depends(authorized),
     pipeline: Pipeline = Depends(get_pipeline),
     settings: Settings = Depends(get_settings),
     vault: EvidenceVault = Depends(get_vault),
@@ -292,7 +279,7 @@ def submit_batch(
     "/content/{content_id:path}", response_model=StoredOut, summary="The decision in force for a content item"
 )
 def get_content(
-    content_id: str, _principal: Principal = Depends(_READERS), store: Store = Depends(get_store)
+    content_id: str, _principal: Principal = Depends(authorized), store: Store = Depends(get_store)
 ) -> StoredOut:
     with store.transaction() as session:
         stored = content_store.current_decisions(session, [content_id]).get(content_id)

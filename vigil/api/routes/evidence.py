@@ -15,15 +15,13 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from vigil.api.auth import Principal, require
+from vigil.api.access import authorized
+from vigil.api.auth import Principal
 from vigil.api.deps import get_settings, get_vault
 from vigil.api.errors import ApiError, not_found
-from vigil.api.routes.content import Identifier
+from vigil.api.inputs import Identifier
 from vigil.config import Settings
-from vigil.domain.roles import Role
 from vigil.enforce.evidence import (
-    EVIDENCE_LISTERS,
-    EVIDENCE_READERS,
     EvidenceDeletedError,
     EvidenceError,
     EvidenceForbiddenError,
@@ -37,9 +35,6 @@ from vigil.store.evidence import EvidenceInfo
 
 router = APIRouter(tags=["evidence"])
 
-_UPLOADERS = require(Role.PLATFORM, Role.ADMIN)
-_LISTERS = require(*sorted(EVIDENCE_LISTERS))
-_READERS = require(*sorted(EVIDENCE_READERS))
 # media types served as themselves; anything else (text/html above all) is served as opaque bytes
 _SERVED_AS_IS = re.compile(r"^(image|video|audio)/[a-z0-9][a-z0-9.+-]{0,63}$")
 
@@ -113,7 +108,7 @@ def _refused(exc: EvidenceError) -> ApiError:
 def upload_evidence(
     body: EvidenceIn,
     response: Response,
-    principal: Principal = Depends(_UPLOADERS),
+    principal: Principal = Depends(authorized),
     vault: EvidenceVault = Depends(get_vault),
     settings: Settings = Depends(get_settings),
 ) -> EvidenceOut:
@@ -143,7 +138,7 @@ def upload_evidence(
 @router.get("/evidence", response_model=list[EvidenceOut], summary="What is kept for a decision (no content)")
 def list_evidence(
     decision_id: str = Query(min_length=1, max_length=32),
-    principal: Principal = Depends(_LISTERS),
+    principal: Principal = Depends(authorized),
     vault: EvidenceVault = Depends(get_vault),
 ) -> list[EvidenceOut]:
     try:
@@ -161,7 +156,7 @@ def list_evidence(
 )
 def read_evidence(
     evidence_id: str = Path(max_length=64),
-    principal: Principal = Depends(_READERS),
+    principal: Principal = Depends(authorized),
     vault: EvidenceVault = Depends(get_vault),
 ) -> Response:
     try:

@@ -13,7 +13,8 @@ from datetime import datetime
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from vigil.api.auth import Principal, require
+from vigil.api.access import authorized
+from vigil.api.auth import Principal
 from vigil.api.deps import get_notices
 from vigil.api.errors import ApiError, not_found
 from vigil.api.routes.notices import Email
@@ -33,11 +34,6 @@ from vigil.intake.notices import NoticeDesk
 from vigil.store.notices import FlaggerInfo
 
 router = APIRouter(tags=["trusted flaggers"])
-
-_ADMINS = require(Role.ADMIN)
-_OVERSEERS = require(Role.ADMIN, Role.LEGAL, Role.SENIOR_LEGAL, Role.AUDITOR)
-_READERS = require(Role.ADMIN, Role.LEGAL, Role.SENIOR_LEGAL, Role.AUDITOR, Role.TRUSTED_FLAGGER)
-_SELF = require(Role.TRUSTED_FLAGGER)
 
 
 def _registry(desk: NoticeDesk = Depends(get_notices)) -> FlaggerRegistry:
@@ -154,7 +150,9 @@ def _changed(exc: Exception) -> ApiError:
     "/trusted-flaggers", status_code=201, response_model=FlaggerOut, summary="Register a trusted flagger"
 )
 def register(
-    body: FlaggerIn, principal: Principal = Depends(_ADMINS), registry: FlaggerRegistry = Depends(_registry)
+    body: FlaggerIn,
+    principal: Principal = Depends(authorized),
+    registry: FlaggerRegistry = Depends(_registry),
 ) -> FlaggerOut:
     new = NewFlagger(
         body.id,
@@ -172,7 +170,7 @@ def register(
 
 @router.get("/trusted-flaggers", response_model=list[FlaggerOut], summary="The registered trusted flaggers")
 def list_flaggers(
-    _principal: Principal = Depends(_OVERSEERS), registry: FlaggerRegistry = Depends(_registry)
+    _principal: Principal = Depends(authorized), registry: FlaggerRegistry = Depends(_registry)
 ) -> list[FlaggerOut]:
     return [_out(f) for f in registry.list()]
 
@@ -183,7 +181,7 @@ def list_flaggers(
     summary="The caller's own organisation, with statistics",
 )
 def own_flagger(
-    principal: Principal = Depends(_SELF), registry: FlaggerRegistry = Depends(_registry)
+    principal: Principal = Depends(authorized), registry: FlaggerRegistry = Depends(_registry)
 ) -> FlaggerOut:
     return _with_statistics(registry, principal.bound_to or "")
 
@@ -192,7 +190,9 @@ def own_flagger(
     "/trusted-flaggers/{flagger_id}", response_model=FlaggerOut, summary="A trusted flagger, with statistics"
 )
 def get_flagger(
-    flagger_id: str, principal: Principal = Depends(_READERS), registry: FlaggerRegistry = Depends(_registry)
+    flagger_id: str,
+    principal: Principal = Depends(authorized),
+    registry: FlaggerRegistry = Depends(_registry),
 ) -> FlaggerOut:
     if principal.role is Role.TRUSTED_FLAGGER and flagger_id != principal.bound_to:
         raise not_found(f"trusted flagger {flagger_id!r}")  # another's: not even whether it exists
@@ -207,7 +207,7 @@ def get_flagger(
 def suspend(
     flagger_id: str,
     body: SuspendIn,
-    principal: Principal = Depends(_ADMINS),
+    principal: Principal = Depends(authorized),
     registry: FlaggerRegistry = Depends(_registry),
 ) -> FlaggerOut:
     try:
@@ -221,7 +221,9 @@ def suspend(
     "/trusted-flaggers/{flagger_id}/reinstate", response_model=FlaggerOut, summary="Process its notices again"
 )
 def reinstate(
-    flagger_id: str, principal: Principal = Depends(_ADMINS), registry: FlaggerRegistry = Depends(_registry)
+    flagger_id: str,
+    principal: Principal = Depends(authorized),
+    registry: FlaggerRegistry = Depends(_registry),
 ) -> FlaggerOut:
     try:
         registry.reinstate(flagger_id, principal.actor)

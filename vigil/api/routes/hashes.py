@@ -5,17 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vigil.api.auth import Principal, require
+from vigil.api.access import authorized
+from vigil.api.auth import Principal
 from vigil.api.deps import get_pipeline, get_settings
 from vigil.config import Settings
 from vigil.domain.hashes import MAX_VPDQ_TEXT, HashType, normalise_hash
-from vigil.domain.roles import Role
 from vigil.domain.taxonomy import Category
 from vigil.pipeline.service import Pipeline
 
 router = APIRouter(tags=["hashes"])
-
-_CALLERS = require(Role.PLATFORM, Role.ADMIN)
 
 
 class HashQueryIn(BaseModel):
@@ -63,7 +61,7 @@ class MatchResultsOut(BaseModel):
 @router.post("/hashes/match", response_model=MatchResultsOut, summary="Match hashes against the banks")
 def match(
     body: MatchQueryIn,
-    _principal: Principal = Depends(_CALLERS),
+    _principal: Principal = Depends(authorized),
     pipeline: Pipeline = Depends(get_pipeline),
     settings: Settings = Depends(get_settings),
 ) -> MatchResultsOut:

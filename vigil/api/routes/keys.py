@@ -7,7 +7,8 @@ from datetime import datetime
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vigil.api.auth import Principal, require
+from vigil.api.access import authorized
+from vigil.api.auth import Principal
 from vigil.api.deps import get_admin, get_store
 from vigil.api.errors import ApiError, not_found
 from vigil.domain.roles import BOUND_ROLES, Role
@@ -16,8 +17,6 @@ from vigil.store import keys as key_store
 from vigil.store.db import Store
 
 router = APIRouter(tags=["keys"])
-
-_ADMINS = require(Role.ADMIN)
 
 
 class KeyIn(BaseModel):
@@ -70,7 +69,7 @@ def _check_binding(store: Store, role: Role, bound_to: str | None) -> None:
 @router.post("/keys", status_code=201, response_model=CreatedKeyOut, summary="Create an API key")
 def create(
     body: KeyIn,
-    principal: Principal = Depends(_ADMINS),
+    principal: Principal = Depends(authorized),
     admin: Admin = Depends(get_admin),
     store: Store = Depends(get_store),
 ) -> CreatedKeyOut:
@@ -79,14 +78,14 @@ def create(
 
 
 @router.get("/keys", response_model=list[KeyOut], summary="List API keys (never their secrets)")
-def list_keys(_principal: Principal = Depends(_ADMINS), store: Store = Depends(get_store)) -> list[KeyOut]:
+def list_keys(_principal: Principal = Depends(authorized), store: Store = Depends(get_store)) -> list[KeyOut]:
     with store.transaction() as session:
         return [KeyOut.model_validate(k) for k in key_store.list_keys(session)]
 
 
 @router.post("/keys/{key_id}/rotate", status_code=201, response_model=CreatedKeyOut, summary="Rotate a key")
 def rotate(
-    key_id: str, principal: Principal = Depends(_ADMINS), admin: Admin = Depends(get_admin)
+    key_id: str, principal: Principal = Depends(authorized), admin: Admin = Depends(get_admin)
 ) -> CreatedKeyOut:
     rotated = admin.rotate_key(key_id, principal.actor)
     if rotated is None:
@@ -95,7 +94,9 @@ def rotate(
 
 
 @router.delete("/keys/{key_id}", response_model=KeyOut, summary="Revoke a key")
-def revoke(key_id: str, principal: Principal = Depends(_ADMINS), admin: Admin = Depends(get_admin)) -> KeyOut:
+def revoke(
+    key_id: str, principal: Principal = Depends(authorized), admin: Admin = Depends(get_admin)
+) -> KeyOut:
     info = admin.revoke_key(key_id, principal.actor)
     if info is None:
         raise not_found(f"key {key_id!r}")

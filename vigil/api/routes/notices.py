@@ -15,10 +15,12 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from vigil.api.auth import Principal, require
+from vigil.api.access import authorized
+from vigil.api.auth import Principal
 from vigil.api.deps import get_notices, get_settings
 from vigil.api.errors import ApiError
-from vigil.api.routes.content import ContentIn, Identifier, to_content
+from vigil.api.inputs import Identifier
+from vigil.api.routes.content import ContentIn, to_content
 from vigil.config import Settings
 from vigil.domain.notices import NoticeState
 from vigil.domain.roles import Role
@@ -28,18 +30,6 @@ from vigil.store.notices import REDRESS, NoticeInfo
 
 router = APIRouter(tags=["notices"])
 
-_SENDERS = require(Role.PLATFORM, Role.TRUSTED_FLAGGER, Role.ADMIN)
-_READERS = require(
-    Role.PLATFORM,
-    Role.TRUSTED_FLAGGER,
-    Role.ADMIN,
-    Role.LEGAL,
-    Role.SENIOR_LEGAL,
-    Role.AUDITOR,
-    Role.REVIEWER,
-    Role.SENIOR_REVIEWER,
-    Role.CHILD_SAFETY_REVIEWER,
-)
 # least privilege: who the notifier is matters to legal work and audits, not to a reviewer's verdict
 _SEE_REPORTER = frozenset({Role.LEGAL, Role.SENIOR_LEGAL, Role.ADMIN, Role.AUDITOR})
 MAX_NOTICES_LISTED = 500
@@ -182,7 +172,7 @@ def _refused(exc: NoticeError) -> ApiError:
 @router.post("/notices", status_code=201, response_model=ReceiptOut, summary="Send a notice (DSA Art. 16)")
 def send_notice(
     body: NoticeIn,
-    principal: Principal = Depends(_SENDERS),
+    principal: Principal = Depends(authorized),
     desk: NoticeDesk = Depends(get_notices),
     settings: Settings = Depends(get_settings),
 ) -> ReceiptOut:
@@ -215,7 +205,7 @@ def list_notices(
     offset: int = Query(default=0, ge=0, le=1_000_000),
     state: NoticeState | None = None,
     content_id: str | None = Query(default=None, max_length=200),
-    principal: Principal = Depends(_READERS),
+    principal: Principal = Depends(authorized),
     desk: NoticeDesk = Depends(get_notices),
 ) -> list[NoticeOut]:
     try:
@@ -227,7 +217,7 @@ def list_notices(
 
 @router.get("/notices/{notice_id}", response_model=NoticeOut, summary="One notice and its answer")
 def get_notice(
-    notice_id: str, principal: Principal = Depends(_READERS), desk: NoticeDesk = Depends(get_notices)
+    notice_id: str, principal: Principal = Depends(authorized), desk: NoticeDesk = Depends(get_notices)
 ) -> NoticeOut:
     try:
         notice = desk.get(notice_id, desk.scope(principal.role, principal.bound_to))

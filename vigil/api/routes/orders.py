@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from vigil.api.auth import Principal, require
+from vigil.api.access import authorized
+from vigil.api.auth import Principal
 from vigil.api.deps import get_orders
 from vigil.api.errors import ApiError, not_found
+from vigil.api.inputs import Identifier, Instant
 from vigil.domain.jurisdictions import GLOBAL, TerritorialScope, normalise_country
 from vigil.domain.orders import (
     MAX_WITHHOLDING,
@@ -45,11 +47,8 @@ from vigil.intake.orders import (
 
 router = APIRouter(tags=["orders"])
 
-_AUTHORITIES = require(Role.AUTHORITY)
-_LEGAL = require(Role.LEGAL, Role.SENIOR_LEGAL)
-_READERS = require(Role.AUTHORITY, Role.LEGAL, Role.SENIOR_LEGAL, Role.ADMIN, Role.AUDITOR)
 
-Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Text = Identifier
 MAX_TARGETS = 1000
 MAX_ACCOUNTS = 100
 
@@ -77,7 +76,7 @@ class OrderIn(BaseModel):
     authority_id: Text
     reference: Text = Field(description="the authority's own reference; one order per reference")
     type: OrderType
-    issued_at: AwareDatetime
+    issued_at: Instant
     language: str = Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 language of the order")
     legal_basis: str = Field(min_length=1, max_length=500)
     statement_of_reasons: str = Field(min_length=1, max_length=5000)
@@ -88,11 +87,11 @@ class OrderIn(BaseModel):
     targets: list[TargetIn] = Field(default_factory=list, max_length=MAX_TARGETS)
     accounts: list[Text] = Field(default_factory=list, max_length=MAX_ACCOUNTS)
     information: list[InformationField] = Field(default_factory=list, max_length=len(InformationField))
-    respond_by: AwareDatetime | None = None
+    respond_by: Instant | None = None
     withhold_user_notice: bool = Field(
         default=False, description="do not inform the user yet (TCO Art. 11(3), DSA Art. 10(5))"
     )
-    withhold_user_notice_until: AwareDatetime | None = Field(
+    withhold_user_notice_until: Instant | None = Field(
         default=None,
         description="when the user may be told (TCO Art. 11(3): at most six weeks after the order is issued)",
     )
@@ -310,12 +309,26 @@ def _acting(call: Callable[[], T]) -> T:
         raise ApiError(409, "wrong_state", str(exc)) from None
 
 
-@router.post(
-    "/orders",
-    response_model=OrderOut,
-    status_code=201,
-    summary="Submit a signed order (authorities); the answer says what was done and what comes next",
-    openapi_extra={
+def _inlined(schema: Any, definitions: dict[str, Any]) -> Any:
+    """``schema`` with every ``#/$defs/...`` reference replaced by the definition (none is recursive)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return _inlined(definitions[ref.removeprefix("#/$defs/")], definitions)
+        return {k: _inlined(v, definitions) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inlined(v, definitions) for v in schema]
+    return schema
+
+
+def _signed_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI description of a signed body, which the route reads as bytes to check the signature.
+
+    A model's own JSON schema keeps its parts under ``$defs``, which an OpenAPI document does not
+    resolve; inlined, the document says exactly what to send.
+    """
+    schema = model.model_json_schema()
+    return {
         "parameters": [
             {
                 "name": SIGNATURE_HEADER,
@@ -326,13 +339,21 @@ def _acting(call: Callable[[], T]) -> T:
             }
         ],
         "requestBody": {
-            "content": {"application/json": {"schema": OrderIn.model_json_schema()}},
+            "content": {"application/json": {"schema": _inlined(schema, schema.get("$defs", {}))}},
             "required": True,
         },
-    },
+    }
+
+
+@router.post(
+    "/orders",
+    response_model=OrderOut,
+    status_code=201,
+    summary="Submit a signed order (authorities); the answer says what was done and what comes next",
+    openapi_extra=_signed_body(OrderIn),
 )
 async def submit_order(
-    request: Request, principal: Principal = Depends(_AUTHORITIES), desk: OrderDesk = Depends(get_orders)
+    request: Request, principal: Principal = Depends(authorized), desk: OrderDesk = Depends(get_orders)
 ) -> OrderOut:
     body = await request.body()
     document: OrderDocument | None = None
@@ -356,7 +377,7 @@ def list_orders(
     state: list[OrderState] | None = Query(default=None),
     limit: int = Query(default=100, ge=1, le=500),
     offset: int = Query(default=0, ge=0, le=1_000_000),
-    principal: Principal = Depends(_READERS),
+    principal: Principal = Depends(authorized),
     desk: OrderDesk = Depends(get_orders),
 ) -> list[OrderOut]:
     caller = _caller(principal)
@@ -365,7 +386,7 @@ def list_orders(
 
 @router.get("/orders/{order_id}", response_model=OrderOut, summary="An order, the effect given and when")
 def get_order(
-    order_id: str, principal: Principal = Depends(_READERS), desk: OrderDesk = Depends(get_orders)
+    order_id: str, principal: Principal = Depends(authorized), desk: OrderDesk = Depends(get_orders)
 ) -> OrderOut:
     caller = _caller(principal)
     return _out(_acting(lambda: desk.get(order_id, caller)), caller)
@@ -377,7 +398,7 @@ def get_order(
 def execute_order(
     order_id: str,
     body: ExecuteIn,
-    principal: Principal = Depends(_LEGAL),
+    principal: Principal = Depends(authorized),
     desk: OrderDesk = Depends(get_orders),
 ) -> OrderOut:
     caller = _caller(principal)
@@ -390,7 +411,7 @@ def execute_order(
 def approve_order(
     order_id: str,
     body: ApproveIn,
-    principal: Principal = Depends(_LEGAL),
+    principal: Principal = Depends(authorized),
     desk: OrderDesk = Depends(get_orders),
 ) -> OrderOut:
     caller = _caller(principal)
@@ -401,7 +422,7 @@ def approve_order(
 def refuse_order(
     order_id: str,
     body: RefuseIn,
-    principal: Principal = Depends(_LEGAL),
+    principal: Principal = Depends(authorized),
     desk: OrderDesk = Depends(get_orders),
 ) -> OrderOut:
     caller = _caller(principal)
@@ -416,7 +437,7 @@ def refuse_order(
 def request_clarification(
     order_id: str,
     body: QuestionIn,
-    principal: Principal = Depends(_LEGAL),
+    principal: Principal = Depends(authorized),
     desk: OrderDesk = Depends(get_orders),
 ) -> OrderOut:
     caller = _caller(principal)
@@ -427,11 +448,12 @@ def request_clarification(
     "/orders/{order_id}/clarification",
     response_model=OrderOut,
     summary="The authority's signed answer to a request for clarification; the clock starts afresh",
+    openapi_extra=_signed_body(ClarificationIn),
 )
 async def clarify_order(
     order_id: str,
     request: Request,
-    principal: Principal = Depends(_AUTHORITIES),
+    principal: Principal = Depends(authorized),
     desk: OrderDesk = Depends(get_orders),
 ) -> OrderOut:
     body = await request.body()

@@ -7,22 +7,17 @@ from datetime import datetime
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from vigil.api.auth import Principal, require
+from vigil.api.access import authorized
+from vigil.api.auth import Principal
 from vigil.api.deps import get_admin, get_store
 from vigil.api.errors import ApiError, not_found
 from vigil.domain.decisions import PolicyMode
-from vigil.domain.roles import Role
 from vigil.pipeline.admin import Admin
 from vigil.policy.loader import MAX_POLICY_BYTES, PolicyDefinition, PolicyValidationError, parse_policies
 from vigil.store import policies as policy_store
 from vigil.store.db import Store
 
 router = APIRouter(tags=["policies"])
-
-_ADMINS = require(Role.ADMIN)
-_READERS = require(
-    Role.ADMIN, Role.LEGAL, Role.SENIOR_LEGAL, Role.AUDITOR, Role.REVIEWER, Role.SENIOR_REVIEWER
-)
 
 
 class PolicySourceIn(BaseModel):
@@ -71,13 +66,13 @@ def _parse(body: PolicySourceIn) -> list[PolicyDefinition]:
 @router.post(
     "/policies/validate", response_model=ValidatedOut, summary="Check policies without applying them"
 )
-def validate(body: PolicySourceIn, _principal: Principal = Depends(_ADMINS)) -> ValidatedOut:
+def validate(body: PolicySourceIn, _principal: Principal = Depends(authorized)) -> ValidatedOut:
     return ValidatedOut(ids=[d.id for d in _parse(body)])
 
 
 @router.post("/policies", status_code=201, response_model=list[AppliedOut], summary="Apply policies")
 def apply(
-    body: PolicySourceIn, principal: Principal = Depends(_ADMINS), admin: Admin = Depends(get_admin)
+    body: PolicySourceIn, principal: Principal = Depends(authorized), admin: Admin = Depends(get_admin)
 ) -> list[AppliedOut]:
     results = admin.apply_policies(_parse(body), principal.actor)
     return [AppliedOut(id=r.id, version=r.version, changed=r.changed) for r in results]
@@ -85,7 +80,7 @@ def apply(
 
 @router.get("/policies", response_model=list[PolicyOut], summary="The policy versions in force")
 def list_policies(
-    _principal: Principal = Depends(_READERS), store: Store = Depends(get_store)
+    _principal: Principal = Depends(authorized), store: Store = Depends(get_store)
 ) -> list[PolicyOut]:
     with store.transaction() as session:
         return [PolicyOut.model_validate(p) for p in policy_store.list_policies(session)]
@@ -95,7 +90,7 @@ def list_policies(
     "/policies/{policy_id}/versions", response_model=list[PolicyOut], summary="Every version of a policy"
 )
 def versions(
-    policy_id: str, _principal: Principal = Depends(_READERS), store: Store = Depends(get_store)
+    policy_id: str, _principal: Principal = Depends(authorized), store: Store = Depends(get_store)
 ) -> list[PolicyOut]:
     with store.transaction() as session:
         history = policy_store.policy_history(session, policy_id)

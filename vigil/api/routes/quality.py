@@ -5,15 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from vigil.api.auth import Principal, require
+from vigil.api.access import authorized
+from vigil.api.auth import Principal
 from vigil.api.deps import get_store
-from vigil.domain.roles import Role
 from vigil.review.quality import Agreement, agreement
 from vigil.store.db import Store
 
 router = APIRouter(tags=["review"])
-
-_READERS = require(Role.SENIOR_REVIEWER, Role.ADMIN, Role.AUDITOR, Role.LEGAL, Role.SENIOR_LEGAL)
 
 
 class AgreementOut(BaseModel):
@@ -42,7 +40,7 @@ def _out(found: Agreement) -> AgreementOut:
     summary="Agreement rates per category: automation vs reviewers, reviewers vs reviewers",
 )
 def get_agreement(
-    _principal: Principal = Depends(_READERS), store: Store = Depends(get_store)
+    _principal: Principal = Depends(authorized), store: Store = Depends(get_store)
 ) -> list[CategoryAgreementOut]:
     with store.transaction() as session:
         rows = agreement(session)

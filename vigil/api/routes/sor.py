@@ -9,17 +9,18 @@ refused with its reasons; an admin sends a refused one again.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from vigil.api.auth import Principal, require
+from vigil.api.access import authorized
+from vigil.api.auth import Principal
 from vigil.api.deps import get_store
 from vigil.api.errors import ApiError, not_found
+from vigil.api.inputs import Cursor, RowId
 from vigil.domain.ids import utcnow
-from vigil.domain.roles import Role
 from vigil.review.appeals import APPEAL_WINDOW
 from vigil.store import content as content_store
 from vigil.store import statements as statement_store
@@ -36,8 +37,6 @@ from vigil.transparency.sor_texts import LANGUAGES
 
 router = APIRouter(tags=["statements of reasons"])
 
-_READERS = require(Role.PLATFORM, Role.ADMIN, Role.LEGAL, Role.SENIOR_LEGAL, Role.AUDITOR)
-_ADMINS = require(Role.ADMIN)
 MAX_LISTED = 500
 
 
@@ -130,9 +129,9 @@ def _explaining(session: Session, decision_id: str) -> StatementInfo:
 )
 def list_submissions(
     state: SubmissionState | None = Query(default=None, description="only those in this state"),
-    after: int = Query(default=0, ge=0, description="only those with a larger id (the next page)"),
+    after: Annotated[Cursor, Query(description="only those with a larger id (the next page)")] = 0,
     limit: int = Query(default=100, ge=1, le=MAX_LISTED),
-    _principal: Principal = Depends(_READERS),
+    _principal: Principal = Depends(authorized),
     store: Store = Depends(get_store),
 ) -> list[SubmissionOut]:
     with store.transaction() as session:
@@ -145,7 +144,7 @@ def list_submissions(
     summary="Send a rejected (or waiting) statement to the DSA Transparency Database again now",
 )
 def retry_submission(
-    submission_id: int, principal: Principal = Depends(_ADMINS), store: Store = Depends(get_store)
+    submission_id: RowId, principal: Principal = Depends(authorized), store: Store = Depends(get_store)
 ) -> SubmissionOut:
     try:
         with store.transaction() as session:
@@ -159,7 +158,7 @@ def retry_submission(
 
 @router.get("/sor/{decision_id}", response_model=StatementOut, summary="A decision's statement of reasons")
 def get_statement(
-    decision_id: str, _principal: Principal = Depends(_READERS), store: Store = Depends(get_store)
+    decision_id: str, _principal: Principal = Depends(authorized), store: Store = Depends(get_store)
 ) -> StatementOut:
     with store.transaction() as session:
         info = _explaining(session, decision_id)
@@ -193,7 +192,7 @@ def get_notice(
         max_length=8,
         description=f"one of {', '.join(LANGUAGES)}; default: the content's language if available, else en",
     ),
-    _principal: Principal = Depends(_READERS),
+    _principal: Principal = Depends(authorized),
     store: Store = Depends(get_store),
 ) -> NoticeOut:
     with store.transaction() as session:

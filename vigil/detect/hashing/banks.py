@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from vigil.domain.hashes import HashType, InvalidHashError, ListedHash, normalise_hash, parse_hash_type
+from vigil.domain.ids import instant_in_utc
 from vigil.domain.taxonomy import Category
 
 CSV_HEADER = ("hash_type", "hash_value", "category", "source", "source_id", "added_at", "note")
@@ -83,7 +84,10 @@ def _timestamp(text: str) -> datetime:
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
         raise ValueError("added_at needs a time zone (e.g. 2026-11-01T00:00:00Z)")
-    return parsed.astimezone(UTC)
+    try:
+        return instant_in_utc(parsed)
+    except ValueError as exc:
+        raise ValueError(f"added_at {exc}") from None
 
 
 def _bounded(name: str, value: str, limit: int) -> str:
