@@ -227,20 +227,6 @@ def check_routes(routes: Iterable[APIRoute]) -> None:
         raise RuntimeError("the role table and the routes disagree: " + "; ".join(problems))
 
 
-# The column order of the rendered table: machines first, then people, then the outside world.
-ROLE_ORDER: tuple[Role, ...] = (
-    Role.PLATFORM,
-    Role.REVIEWER,
-    Role.SENIOR_REVIEWER,
-    Role.CHILD_SAFETY_REVIEWER,
-    Role.LEGAL,
-    Role.SENIOR_LEGAL,
-    Role.ADMIN,
-    Role.AUDITOR,
-    Role.TRUSTED_FLAGGER,
-    Role.AUTHORITY,
-)
-
 TABLE_START = "<!-- role-table: rendered from vigil/api/access.py; python -m vigil.api.access docs/api.md -->"
 TABLE_END = "<!-- role-table: end -->"
 
@@ -255,7 +241,7 @@ def render_markdown() -> str:
         roles = (
             "anyone, without a key"
             if access.public
-            else ", ".join(r.value for r in ROLE_ORDER if r in access.roles)
+            else ", ".join(r.value for r in Role if r in access.roles)  # in Role's own order
         )
         lines.append(f"| `{method} {path}` | {roles} | {access.note} |")
     return "\n".join(lines)

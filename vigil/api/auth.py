@@ -1,9 +1,8 @@
-"""Bearer API keys and roles: every route names the roles allowed to call it."""
+"""Bearer API keys: who is calling. Which roles may call which route is vigil/api/access.py's table."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -85,20 +84,3 @@ def authenticate(request: Request) -> Principal:
     if info is None:
         raise ApiError(401, "invalid_api_key", "the API key is unknown or revoked", headers=_CHALLENGE)
     return Principal(info.id, info.role, info.bound_to)
-
-
-def require(*roles: Role) -> Callable[[Request], Principal]:
-    """A dependency that admits only keys of ``roles``."""
-    allowed = frozenset(roles)
-
-    def dependency(request: Request) -> Principal:
-        principal = authenticate(request)
-        if principal.role not in allowed:
-            raise ApiError(
-                403,
-                "forbidden",
-                f"role '{principal.role.value}' may not do this; allowed: {', '.join(sorted(r.value for r in allowed))}",
-            )
-        return principal
-
-    return dependency
