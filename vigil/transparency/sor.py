@@ -565,14 +565,23 @@ class ExportFormat(StrEnum):
     CSV = "csv"  # one column per field of the spec, arrays joined with commas
 
 
+# What a spreadsheet reads as the start of a formula. Explanations can come from outside (an
+# authority's order, a reviewer's note), and "=HYPERLINK(...)" in a cell runs when an analyst opens
+# the export; such a cell is written with a leading apostrophe, which spreadsheets show as text
+# (OWASP's advice for CSV injection). The JSON lines export keeps every value exactly.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return ",".join(map(str, value))
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
+        text = ",".join(map(str, value))
+    elif isinstance(value, dict):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def export_lines(statements: Iterable[Mapping[str, Any]], fmt: ExportFormat) -> Iterator[str]:
