@@ -258,6 +258,20 @@ def test_ids_with_control_bidi_or_invisible_characters_are_refused_and_nothing_i
     assert live.client.get("/v1/orders", headers=live.admin).json() == []
 
 
+def test_one_line_labels_refuse_line_breaks_and_controls_and_nothing_is_kept(live: Live) -> None:
+    keys_before = len(live.client.get("/v1/keys", headers=live.admin).json())
+    for character in ("\n", "\r", *REFUSED_IN_IDS):
+        shown = f"U+{ord(character):04X}"
+        label = {"role": "platform", "label": f"key:admin{character}forged"}
+        _refused(live.client.post("/v1/keys", json=label, headers=live.admin), 422, "validation_error", shown)
+        hook = {"url": "http://127.0.0.1:9/hook", "description": f"receiver{character}x"}
+        _refused(
+            live.client.post("/v1/webhooks", json=hook, headers=live.platform), 422, "validation_error", shown
+        )
+    assert len(live.client.get("/v1/keys", headers=live.admin).json()) == keys_before
+    assert live.client.get("/v1/webhooks", headers=live.platform).json() == []
+
+
 def test_ids_in_any_script_with_joiners_and_emoji_are_kept(live: Live) -> None:
     for content_id in (
         "odd/\u0645\u0631\u062d\u0628\u0627",  # Arabic

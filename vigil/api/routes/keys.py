@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -11,6 +12,7 @@ from vigil.api.access import authorized
 from vigil.api.auth import Principal
 from vigil.api.deps import get_admin, get_store
 from vigil.api.errors import ApiError, not_found
+from vigil.api.inputs import Visible
 from vigil.domain.roles import BOUND_ROLES, Role
 from vigil.pipeline.admin import Admin
 from vigil.store import keys as key_store
@@ -23,7 +25,7 @@ class KeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
-    label: str = Field(default="", max_length=200)
+    label: Annotated[str, Field(max_length=200), Visible()] = ""
     bound_to: str | None = Field(
         default=None,
         min_length=1,

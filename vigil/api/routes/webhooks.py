@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -11,7 +12,7 @@ from vigil.api.access import authorized
 from vigil.api.auth import Principal
 from vigil.api.deps import get_admin, get_store
 from vigil.api.errors import ApiError, not_found
-from vigil.api.inputs import RowId
+from vigil.api.inputs import RowId, Visible
 from vigil.domain.enforcement import DeliveryState
 from vigil.enforce.egress import (
     ALLOWABLE,
@@ -38,7 +39,7 @@ class EndpointIn(BaseModel):
 
     # checked by the route, not here, so that a refusal has its own error code (docs/webhooks.md)
     url: str = Field(description="an http:// or https:// URL; see docs/webhooks.md for what is accepted")
-    description: str = Field(default="", max_length=500)
+    description: Annotated[str, Field(max_length=500), Visible()] = ""
 
 
 class EndpointOut(BaseModel):
