@@ -9,10 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.integration.live import Platform, Vigil, start_platform, wait_for
@@ -220,3 +222,28 @@ def test_senior_legal_may_read_the_banks_as_legal_may(platform: Platform) -> Non
             assert answer.status_code == 200, (role, path, answer.text)
     refused = platform.client.get("/v1/banks", headers=_key(platform, "reviewer"))
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden")
+
+
+def test_console_sign_in_is_limited_per_client_across_wrong_keys(platform: Platform) -> None:
+    browser = httpx.Client(base_url=str(platform.client.base_url), timeout=10)
+    reviewer = _key(platform, "reviewer")["Authorization"].removeprefix("Bearer ")
+
+    def sign_in(key: str) -> httpx.Response:
+        page = browser.get("/console/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token is not None
+        return browser.post(
+            "/console/login",
+            data={"csrf": token.group(1), "api_key": key},
+            headers={"Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    answers = [sign_in(f"vgl_000000000000_wrong{n}").status_code for n in range(10)]
+    assert answers == [401] * 10
+    limited = sign_in("vgl_000000000000_wrong-again")
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) > 0
+    assert limited.json()["error"]["code"] == "too_many_sign_in_attempts"
+    # the right key from the same client waits for the window too: guessing gains nothing
+    assert sign_in(reviewer).status_code == 429
