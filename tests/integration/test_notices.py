@@ -3,7 +3,13 @@ reviewer's decision answers the notices waiting on a case."""
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 
 from vigil.detect.hashing.digests import digest_bytes
 from vigil.domain.content import Audience, Content, ContentKind, MediaHashes
@@ -12,6 +18,7 @@ from vigil.domain.hashes import HashType, ListedHash
 from vigil.domain.notices import NoticeState
 from vigil.domain.roles import Role
 from vigil.domain.taxonomy import Category
+from vigil.intake.flaggers import NewFlagger
 from vigil.intake.notices import NoticeDesk, NoticeRequest, Notifier, Reporter
 from vigil.pipeline.admin import Admin
 from vigil.pipeline.retro import RetroMatcher
@@ -19,6 +26,7 @@ from vigil.pipeline.service import Pipeline
 from vigil.policy.loader import DEFAULT_PACK, load_policy_paths
 from vigil.review.cases import CaseDesk, Reviewer, Verdict
 from vigil.store import content as content_store
+from vigil.store import notices as notice_store
 from vigil.store import retro as retro_store
 from vigil.store.db import Store
 from vigil.store.notices import NoticeScope
@@ -106,3 +114,41 @@ def test_a_reviewers_decision_answers_the_notices_waiting_on_its_case(store: Sto
     assert desk.list(NoticeScope(flagger_id="someone"), limit=10, offset=0) == []
     assert decision.source.value == "notice"
     assert decision.source_identity is None
+
+
+def test_a_notice_and_the_item_it_waits_for_arriving_at_once_never_miss_each_other(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two writers at once, each on its own connection: a trusted flagger's notice about an item the
+    platform has not sent (it will wait), and the platform's item. Whichever commits first, the
+    notice ends up taken up by the item's decision, never left waiting for an item that is there."""
+    _, pipeline, desk = _setup(store)
+    desk.flaggers.register(
+        NewFlagger("hotline", "Hotline e.V.", "DE", (Category.HATE_SPEECH,), "BNetzA", "n@hotline.example"),
+        "test",
+    )
+    flagger = Notifier("key:hotline", Role.TRUSTED_FLAGGER, "hotline")
+    item = _item("post-race", Audience.PUBLIC)
+    asking = threading.Event()
+    real_request_content = notice_store.request_content
+
+    def request_content_slowly(*args: Any) -> str:
+        # the notice has found no item and is about to wait: let the item arrive now, while the
+        # notice's transaction is still open
+        asking.set()
+        time.sleep(1.0)
+        return real_request_content(*args)
+
+    monkeypatch.setattr(notice_store, "request_content", request_content_slowly)
+    request = replace(_notice(item, Category.HATE_SPEECH), content=None, reporter=None)
+    noticed: list[str] = []
+    notice_thread = threading.Thread(target=lambda: noticed.append(desk.receive(request, flagger).id))
+    notice_thread.start()
+    assert asking.wait(10)
+    pipeline.submit([item], DecisionContext(), "key:platform")
+    notice_thread.join(20)
+
+    [notice_id] = noticed
+    notice = desk.get(notice_id, NoticeScope())
+    assert notice.state is NoticeState.RECEIVED
+    assert notice.case_id is not None  # before a reviewer, not waiting for an item that is there

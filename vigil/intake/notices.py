@@ -310,6 +310,7 @@ class NoticeDesk:
     ) -> _InForce | None:
         """The decision in force on the reported item, recording and deciding the item first when the
         platform sends it with the notice; None when the item is unknown and must be asked for."""
+        notice_store.hold_items(session, [content_id])  # see hold_items: the item may be arriving now
         stored = content_store.current_decisions(session, [content_id]).get(content_id)
         if stored is not None:
             [content] = content_store.load_contents(session, [content_id])

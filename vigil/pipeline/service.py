@@ -49,6 +49,7 @@ from vigil.review.strikes import StrikeRules, load_strike_rules, with_strikes
 from vigil.store import banks as bank_store
 from vigil.store import cases as case_store
 from vigil.store import content as content_store
+from vigil.store import notices as notice_store
 from vigil.store import outbox as outbox_store
 from vigil.store import policies as policy_store
 from vigil.store.audit import AuditLog
@@ -251,6 +252,8 @@ class Pipeline:
             new = content_store.NewDecision(new_id("dec"), content, decision, signals)
             fresh.append(new)
             outcomes[content.id] = Outcome(content.id, new.id, decision, tuple(signals), duplicate=False)
+        # before the items are written: a notice about one of them may be being recorded right now
+        notice_store.hold_items(session, [new.content.id for new in fresh])
         content_store.record_content(session, fresh, now)
         content_store.record_decisions(session, fresh, now)
         audit = AuditLog(session)

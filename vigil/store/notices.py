@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, select, text, true
 from sqlalchemy.orm import Session
 
 from vigil.domain.audit import canonical_json
@@ -180,6 +180,32 @@ def request_content(session: Session, row: Notice, now: datetime) -> str:
     }
     outbox_store.enqueue(session, event_id, CONTENT_REQUESTED_EVENT, None, canonical_json(payload), now)
     return event_id
+
+
+# The advisory-lock namespace of "a notice about this item, or the item itself, is being recorded"
+# (the two-int form: its keys never meet the audit chain's single-key lock).
+_ITEM_LOCKS = 7432
+
+
+def hold_items(session: Session, content_ids: Sequence[str]) -> None:
+    """Hold, until the transaction ends, the items ``content_ids``: a notice about to wait for an item
+    and the item's first recording must not pass each other unseen.
+
+    On PostgreSQL, under read committed, neither transaction sees the other's uncommitted row: the
+    notice would find no item and wait, the item would find no notice to take up, and the notice
+    would wait for ever. Each takes this per-item lock first (in one order, so that two batches
+    cannot deadlock), so the second to come sees what the first committed. Items are independent:
+    nothing else waits. SQLite runs one writer at a time (``BEGIN IMMEDIATE``) and needs nothing.
+    """
+    if not content_ids or session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(:space, h) FROM"
+            " (SELECT DISTINCT hashtext(i) AS h FROM unnest(CAST(:ids AS text[])) AS i ORDER BY h) AS held"
+        ),
+        {"space": _ITEM_LOCKS, "ids": list(content_ids)},
+    )
 
 
 def awaiting_content(session: Session, content_ids: Sequence[str]) -> list[Notice]:
