@@ -292,7 +292,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     app.add_middleware(RequestGuard, limit=settings.max_body_bytes)
     app.add_middleware(ApiHeaders)
-    mount_docs_page(app)  # /docs: Swagger UI pinned by Subresource Integrity
+    mount_docs_page(app)  # /docs: Swagger UI served by Vigil itself, no CDN
     mount_console(app)  # the moderator console under /console, with its security headers
     mount_public_pages(app)  # /contact, public, with its own security headers
     return app
