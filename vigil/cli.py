@@ -137,17 +137,25 @@ def init(as_json: JsonOption = False) -> None:
     admin = Admin(store)
     with store.transaction() as session:
         existing = {p.id for p in policy_store.list_policies(session)}
-    # policies already in force are left alone: an operator's edits survive every `make run`
-    defaults = [d for d in load_policy_paths([DEFAULT_PACK]) if d.id not in existing]
-    applied = admin.apply_policies(defaults, "vigil init")
+    pack = load_policy_paths([DEFAULT_PACK])
+    # policies already in force are left alone: an operator's edits survive every `make run`; and
+    # only the pack's own are counted as in force, not the policies an operator wrote beside them
+    kept = [d.id for d in pack if d.id in existing]
+    applied = admin.apply_policies([d for d in pack if d.id not in existing], "vigil init")
     info, token = admin.create_key(Role.ADMIN, "created by vigil init", None, "vigil init")
     if as_json:
         _print_json(
-            {"database": store.display_url(), "policies": applied, "admin_key": token, "key_id": info.id}
+            {
+                "database": store.display_url(),
+                "policies": applied,
+                "already_in_force": kept,
+                "admin_key": token,
+                "key_id": info.id,
+            }
         )
         return
     out.print(f"database ready: {store.display_url()}", highlight=False)
-    out.print(f"default policy pack: {len(applied)} policies added, {len(existing)} already in force")
+    out.print(f"default policy pack: {len(applied)} policies added, {len(kept)} already in force")
     out.print(f"admin API key (shown once, store it safely): {token}", highlight=False, soft_wrap=True)
 
 
@@ -428,19 +436,29 @@ def bank_list(as_json: JsonOption = False) -> None:
 @bank_app.command("add")
 def bank_add(
     name: str,
-    values: Annotated[list[str] | None, typer.Argument(help="hash values of --type")] = None,
+    values: Annotated[
+        list[str] | None, typer.Argument(help="hash values of --type; without --type, more --media files")
+    ] = None,
     hash_type: Annotated[str | None, typer.Option("--type", help="pdq, md5, sha256 or vpdq")] = None,
-    media: Annotated[list[Path] | None, typer.Option("--media", help="files to hash and add")] = None,
+    media: Annotated[
+        list[Path] | None, typer.Option("--media", help="files to hash and add: --media FILE...")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Add hashes to a bank, given as values of one --type or as --media files to hash."""
+    """Add hashes to a bank: --type TYPE VALUE..., or --media FILE... to hash files."""
     hashes: list[ListedHash] = []
+    files = list(media or [])
+    if values and hash_type is None and files:
+        # an option takes one value, so in `--media a.jpg b.jpg` the second file arrives as a
+        # positional value; without --type those can only be files, as the docs write the command
+        files.extend(Path(v) for v in values)
+        values = None
     if values:
         if hash_type is None:
-            _fail("give --type (pdq, md5 or sha256) for the hash values")
+            _fail("give --type (pdq, md5, sha256 or vpdq) for the hash values, or --media for files")
         kind = parse_hash_type(hash_type)
         hashes.extend(ListedHash(kind, normalise_hash(kind, v)) for v in values)
-    for path in media or []:
+    for path in files:
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -845,7 +863,9 @@ def main(argv: list[str] | None = None) -> None:
         if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: show its help, as --help would
             sys.stdout.write(str(exc) + "\n")
             sys.exit(0)
-        sys.stderr.write(f"vigil: {_one_line(str(exc))} (see --help)\n")
+        # format_message, not str(): str() of a missing option names the Python parameter ("Missing
+        # parameter: day"); format_message names what the user types ("Missing option '--date'.")
+        sys.stderr.write(f"vigil: {_one_line(exc.format_message())} (see --help)\n")
         sys.exit(2)
     except _BAD_INPUT as exc:
         sys.stderr.write(f"vigil: {_one_line(str(exc))}\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -60,6 +61,26 @@ def test_init_again_keeps_policies_an_operator_changed(
     ]
 
 
+def test_init_again_counts_only_the_packs_own_policies_as_already_in_force(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, "init")
+    own = tmp_path / "label.yaml"
+    own.write_text(
+        "id: label-spam\nwhen: \"signals.exists(s, s.category == 'spam')\"\ncategory: spam\n"
+        "ground: {type: incompatible_content, reference: 'ToS 4.7', explanation: 'Spam.'}\nactions: [label]\n"
+    )
+    run(capsys, "policy", "apply", str(own))
+
+    code, out, _ = run(capsys, "init")
+
+    assert code == 0
+    assert "default policy pack: 0 policies added, 15 already in force" in out.splitlines()
+    _, out, _ = run(capsys, "init", "--json")
+    kept = json.loads(out)["already_in_force"]
+    assert (len(kept), "label-spam" in kept) == (15, False)
+
+
 @pytest.mark.usefixtures("initialised")
 def test_bank_lifecycle_from_the_command_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     media = tmp_path / "known.jpg"
@@ -74,6 +95,29 @@ def test_bank_lifecycle_from_the_command_line(capsys: pytest.CaptureFixture[str]
     code, out, _ = run(capsys, "bank", "list", "--json")
     [bank] = json.loads(out)
     assert (bank["name"], bank["category"], bank["hash_count"]) == ("ncmec", "csam", 3)
+
+
+@pytest.mark.usefixtures("initialised")
+def test_bank_add_hashes_every_file_after_one_media_option_as_the_docs_write_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    files = []
+    for name in ("one.bin", "two.bin", "three.bin", "four.bin"):
+        files.append(tmp_path / name)
+        files[-1].write_bytes(f"known file {name}".encode())  # not images: two digests each
+    run(capsys, "bank", "create", "internal", "--category", "terrorism")
+
+    code, out, err = run(capsys, "bank", "add", "internal", "--media", str(files[0]), str(files[1]), "--json")
+    assert (code, err, json.loads(out)) == (0, "", {"added": 4, "duplicates": 0, "version": 2})
+
+    # the option repeated, and hash values of a --type, keep working
+    code, out, _ = run(
+        capsys, "bank", "add", "internal", "--media", str(files[1]), "--media", str(files[2]), "--json"
+    )
+    assert (code, json.loads(out)) == (0, {"added": 2, "duplicates": 2, "version": 3})
+    md5s = [hashlib.md5(f.read_bytes()).hexdigest() for f in files[2:]]
+    code, out, _ = run(capsys, "bank", "add", "internal", "--type", "md5", *md5s, "--json")
+    assert (code, json.loads(out)) == (0, {"added": 1, "duplicates": 1, "version": 4})
 
 
 @pytest.mark.usefixtures("initialised")
@@ -110,7 +154,10 @@ def test_policy_apply_versions_and_lists(capsys: pytest.CaptureFixture[str], tmp
             "bound_to 'fr-nobody' is not a registered authority",
         ),
         (("bank", "frobnicate"), "No such command 'frobnicate'"),
-        (("serve", "--port", "99999"), "less than or equal to 65535"),
+        (("serve", "--port", "99999"), "Invalid value for '--port'"),
+        (("bank", "add", "b", "d41d8cd98f00b204e9800998ecf8427e"), "give --type"),
+        (("report", "daily"), "Missing option '--date'"),
+        (("report", "periodic", "--from", "2026-12-01"), "Missing option '--to'"),
     ],
 )
 def test_bad_input_exits_2_with_one_line_on_stderr(

@@ -128,3 +128,20 @@ def test_sensitive_previews_are_blurred_until_revealed_and_count_toward_the_dail
     trained.reload()  # the same case again: still one case today
     trained.goto(f"{live.url}/console/queues")
     expect(trained.locator("#exposure-count")).to_have_text("1")
+
+
+def test_an_admin_key_is_shown_where_the_cases_wait_and_how_to_make_a_key_that_works_them(
+    live: Live, browser: Browser
+) -> None:
+    live.submit("newcomer-1", PHISHING, SCAM)  # held for a reviewer in the general queue
+    admin = sign_in(browser, live, live.admin_key)
+
+    hint = admin.locator("#where-to-go")
+    expect(hint.locator("#no-queue")).to_contain_text("works no review queue")
+    expect(hint.locator("#no-queue")).to_contain_text("cases are waiting in queues of other roles")
+    general = hint.locator("#queue-roles tr[data-queue=general] td")
+    expect(general).to_have_text(["general", "reviewer, senior_reviewer", "yes"])
+    expect(hint.locator("#make-a-key")).to_contain_text("vigil key create --role")
+    expect(admin.locator("#start")).to_have_count(0)
+    expect(admin.locator("#queues")).to_have_count(0)
+    screenshot(admin, "queues-admin.png")

@@ -99,6 +99,18 @@ def test_every_default_policy_reloads_identically_from_its_stored_source() -> No
         assert "---" not in policy.source
 
 
+def test_the_policy_quoted_at_the_top_of_docs_policies_md_is_the_shipped_csam_policy() -> None:
+    # the page opens with the default pack's first CSAM policy as an example of the format; quoting
+    # it by hand let it lose the review and strikes keys the shipped file gained
+    label = "# vigil/policy/packs/default/csam.yaml (its first document)\n"
+    page = (Path(__file__).parents[2] / "docs" / "policies.md").read_text(encoding="utf-8")
+    quoted = page[page.index(label) + len(label) :].split("```", 1)[0]
+    shipped = (DEFAULT_PACK / "csam.yaml").read_text(encoding="utf-8")
+    assert quoted == shipped.split("\n---\n", 1)[0] + "\n"
+    (policy,) = parse_policies(quoted, file="docs/policies.md")
+    assert (policy.id, policy.review, policy.strikes) == ("csam-known-media", ReviewMode.AFTER, 10)
+
+
 # --- a valid policy ------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ a refused one shows the page again with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,6 +34,7 @@ from vigil.api.errors import error_body
 from vigil.config import Settings
 from vigil.domain.cases import CaseState
 from vigil.domain.decisions import Action
+from vigil.domain.roles import Role
 from vigil.review.cases import (
     CaseConflictError,
     CaseForbiddenError,
@@ -50,7 +51,7 @@ from vigil.review.casework import (
     read_case_file,
     reviewable_queue,
 )
-from vigil.review.queues import REVIEWING_ROLES, Queue, UnknownQueueError
+from vigil.review.queues import REVIEWING_ROLES, Queue, QueueConfig, UnknownQueueError
 from vigil.store import cases as case_store
 from vigil.store import keys as key_store
 from vigil.store import policies as policy_store
@@ -97,6 +98,39 @@ class QueueRow:
     queue: Queue
     open: int
     top: int
+
+
+@dataclass(frozen=True, slots=True)
+class OtherQueue:
+    """A queue the signed-in role does not work, named on the queues page with the roles that do.
+
+    It tells a newcomer (an administrator, whose key works no queue by default) why their queues are
+    empty while cases wait, and which key to make instead. Whether cases wait is shown, their number
+    and content are not: those stay with the roles the queue lists.
+    """
+
+    queue: Queue
+    roles: tuple[Role, ...]  # in Role's own order, so the page reads the same on every load
+    waiting: bool
+
+
+def other_queues(queues: QueueConfig, role: Role, counts: Mapping[str, int]) -> list[OtherQueue]:
+    """The queues ``role`` does not work, in display order, with the roles that do (from the file)."""
+    return [
+        OtherQueue(queue, tuple(r for r in Role if r in queue.roles), counts.get(queue.name, 0) > 0)
+        for queue in queues.queues.values()
+        if role not in queue.roles
+    ]
+
+
+def key_to_suggest(queues: QueueConfig, shown: Sequence[OtherQueue]) -> Role | None:
+    """The role of the key to suggest making: of the roles working the first queue shown that holds
+    cases (or the first shown), the one that works the fewest queues. Least privilege: a key made to
+    clear the child-safety queue should not also open every other queue."""
+    if not shown:
+        return None
+    target = next((o for o in shown if o.waiting), shown[0])
+    return min(target.roles, key=lambda r: len(queues.visible_to(r)))  # ties: Role's order
 
 
 class Refusal(Exception):
@@ -456,7 +490,18 @@ def queues_page(request: Request) -> Response:
             rows.append(QueueRow(queue, counts.get(queue.name, 0), ranked[0].priority if ranked else -1))
     waiting = [r for r in rows if r.top >= 0]
     first = max(waiting, key=lambda r: r.top) if waiting else None
-    return render_page(request, session, "queues.html", {"rows": rows, "first": first})
+    # Nothing to work: say where the cases are, if anywhere. A role without queues sees every queue
+    # and its roles; a role whose own queues are empty, only the other queues that hold cases.
+    others = other_queues(desk.queues, session.principal.role, counts) if first is None else []
+    elsewhere = others if not rows else [o for o in others if o.waiting]
+    context = {
+        "rows": rows,
+        "first": first,
+        "elsewhere": elsewhere,
+        "cases_elsewhere": any(o.waiting for o in others),
+        "suggest": key_to_suggest(desk.queues, elsewhere),
+    }
+    return render_page(request, session, "queues.html", context)
 
 
 @router.get("/queues/{name}")
