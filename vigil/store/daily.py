@@ -19,6 +19,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from vigil.store.audit import AuditLog
+from vigil.store.db import upsert_insert
 from vigil.store.tables import DailyCounter
 
 # the columns that name a counter besides its day; an empty string is "not broken down by this"
@@ -80,14 +81,9 @@ _CACHED_ROWS = 64
 def _upsert(dialect: Dialect, rows: int) -> postgresql.Insert | sqlite.Insert:
     """``INSERT ... VALUES (row 0), (row 1) ... ON CONFLICT (the key) DO UPDATE SET value = value +
     excluded.value``, in the dialect's own construct, its values bound as ``<column>_<row>``."""
-    statement: postgresql.Insert | sqlite.Insert
-    if dialect.name == "postgresql":
-        statement = postgresql.insert(DailyCounter)
-    elif dialect.name == "sqlite":
-        statement = sqlite.insert(DailyCounter)
-    else:
-        raise NotImplementedError(f"daily counters are kept on SQLite and PostgreSQL, not {dialect.name}")
-    statement = statement.values([{c: bindparam(f"{c}_{i}") for c in _COLUMNS} for i in range(rows)])
+    statement = upsert_insert(dialect.name, DailyCounter, "daily counters").values(
+        [{c: bindparam(f"{c}_{i}") for c in _COLUMNS} for i in range(rows)]
+    )
     return statement.on_conflict_do_update(
         index_elements=["day", *KEY_COLUMNS], set_={"value": DailyCounter.value + statement.excluded.value}
     )

@@ -10,8 +10,11 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from vigil.store.tables import Base
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -21,6 +24,16 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def upsert_insert(dialect_name: str, table: type[Base], what: str) -> postgresql.Insert | sqlite.Insert:
+    """An ``INSERT`` into ``table`` in the dialect's own construct, which has ``on_conflict_do_update``
+    (the generic one has not); ``what`` names the rows in the error for any other dialect."""
+    if dialect_name == "postgresql":
+        return postgresql.insert(table)
+    if dialect_name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"{what} are kept on SQLite and PostgreSQL, not {dialect_name}")
 
 
 def create_store_engine(url: str) -> Engine:

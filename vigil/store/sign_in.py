@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from vigil.store.db import upsert_insert
 from vigil.store.tables import SignInFailure, SignInFlow
 
 
@@ -53,14 +53,7 @@ def reserve(session: Session, counted: Sequence[Counted], window_start: datetime
         return {}
     wanted = sorted(set(counted))  # one row at most once a statement, locked in one order by all
     dialect = session.get_bind().dialect.name
-    statement: postgresql.Insert | sqlite.Insert
-    if dialect == "postgresql":
-        statement = postgresql.insert(SignInFailure)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(SignInFailure)
-    else:
-        raise NotImplementedError(f"sign-in counters are kept on SQLite and PostgreSQL, not {dialect}")
-    statement = statement.values(
+    statement = upsert_insert(dialect, SignInFailure, "sign-in counters").values(
         [
             {"scope": c.scope, "subject": c.subject, "window_start": window_start, "failures": 1}
             for c in wanted
