@@ -150,12 +150,13 @@ CONTENT_SUPPLIERS = frozenset({Role.PLATFORM, Role.ADMIN})
 
 @dataclass(frozen=True, slots=True)
 class _InForce:
-    """The decision in force on a reported item, and the item."""
+    """The decision in force on a reported item, and the item when the notice brought it (a stored
+    item is read only if a new case needs it)."""
 
     decision_id: str
     decision: Decision
     signals: Sequence[Signal]
-    content: Content
+    content: Content | None
 
 
 class NoticeDesk:
@@ -313,8 +314,7 @@ class NoticeDesk:
         notice_store.hold_items(session, [content_id])  # see hold_items: the item may be arriving now
         stored = content_store.current_decisions(session, [content_id]).get(content_id)
         if stored is not None:
-            [content] = content_store.load_contents(session, [content_id])
-            return _InForce(stored.id, stored.decision, stored.signals, content)
+            return _InForce(stored.id, stored.decision, stored.signals, None)
         if request.content is None:
             if notifier.role in CONTENT_SUPPLIERS:
                 raise NoticeError(

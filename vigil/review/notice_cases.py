@@ -26,6 +26,7 @@ from vigil.review.cases import create_case, restand
 from vigil.review.priority import SEVERITY, SOURCE_WEIGHT
 from vigil.review.queues import QueueConfig
 from vigil.store import cases as case_store
+from vigil.store import content as content_store
 from vigil.store import notices as notice_store
 from vigil.store.audit import AuditLog
 from vigil.store.content import NewDecision
@@ -46,16 +47,19 @@ def route_notice(
     row: Notice,
     decision_id: str,
     decision: Decision,
-    content: Content,
+    content: Content | None,
     signals: Sequence[Signal],
     now: datetime,
 ) -> str:
     """The case ``row`` waits on: the content's open case, which it may make more urgent, or a new
-    one in the queue its allegation routes to; returns the case's id."""
+    one in the queue its allegation routes to (``content`` is read from the store when a new case
+    needs it and the caller did not have it at hand); returns the case's id."""
     alleged = Category(row.category)
     source = Source(row.source)
     case = case_store.open_case_of(session, decision.subject)
     if case is None:
+        if content is None:
+            [content] = content_store.load_contents(session, [row.content_id])
         return create_case(
             session,
             audit,

@@ -221,11 +221,14 @@ def _console(request: Request) -> Console:
     return console
 
 
-def _now(request: Request) -> datetime:
+def console_now(request: Request) -> datetime:
+    """The console's clock (the review desk's, which tests move)."""
     return get_desk(request).clock()
 
 
-def _secure(request: Request) -> bool:
+def secure_request(request: Request) -> bool:
+    """Whether the request arrived over HTTPS (behind a proxy: as uvicorn trusts it), so that cookies
+    set in answer are ``Secure``."""
     return request.url.scheme == "https"
 
 
@@ -234,7 +237,7 @@ def current_session(request: Request) -> ConsoleSession:
     SignInRequired otherwise. A person signed in through their organisation has no key: their
     session lasts its idle time and lifetime (``vigil.web.sessions``)."""
     console = _console(request)
-    session = console.sessions.get(request.cookies.get(SESSION_COOKIE, ""), _now(request))
+    session = console.sessions.get(request.cookies.get(SESSION_COOKIE, ""), console_now(request))
     if session is None:
         raise SignInRequired
     key_id = session.principal.key_id
@@ -306,7 +309,7 @@ def render_page(
         "who": session,
         "csrf": session.csrf,
         "flash": console.sessions.take_flash(session.id),
-        "exposure": console.exposure.count(session.principal.actor, _now(request).date()),
+        "exposure": console.exposure.count(session.principal.actor, console_now(request).date()),
         "exposure_limit": SOFT_DAILY_LIMIT,
     }
     return HTMLResponse(render(template, {**common, **context}), status_code=status)
@@ -349,7 +352,7 @@ def _login_page(request: Request, status: int = 200, error: str = "") -> Respons
         path=PREFIX,
         httponly=True,
         samesite="strict",
-        secure=_secure(request),
+        secure=secure_request(request),
     )
     return response
 
@@ -395,13 +398,13 @@ def audit_session(request: Request, principal: Principal, action: str, payload: 
     """Record a sign-in or sign-out in the audit chain, in the name of the principal."""
     subject = ("person", principal.actor) if principal.key_id is None else ("api_key", principal.key_id)
     with get_store(request).transaction() as db:
-        AuditLog(db).append(principal.actor, action, subject[0], subject[1], payload, _now(request))
+        AuditLog(db).append(principal.actor, action, subject[0], subject[1], payload, console_now(request))
 
 
 def start_session(request: Request, principal: Principal, payload: dict[str, Any]) -> ConsoleSession:
     """A new console session for ``principal``, its sign-in audited with ``payload``."""
     audit_session(request, principal, "console.signed_in", {"role": principal.role.value, **payload})
-    return _console(request).sessions.start(principal, _now(request))
+    return _console(request).sessions.start(principal, console_now(request))
 
 
 def set_session_cookie(request: Request, response: Response, session: ConsoleSession) -> None:
@@ -411,7 +414,7 @@ def set_session_cookie(request: Request, response: Response, session: ConsoleSes
         path=PREFIX,
         httponly=True,
         samesite="strict",
-        secure=_secure(request),
+        secure=secure_request(request),
     )
 
 
@@ -420,7 +423,7 @@ def _login(request: Request, posted: Posted) -> Response:
     if not tokens_match(request.cookies.get(LOGIN_COOKIE, ""), posted.text("csrf", 256)):
         raise Refusal(403, "The sign-in form is missing its security token (CSRF). Reload it and try again.")
     token = posted.text("api_key", MAX_KEY_LENGTH).strip()
-    console, now = _console(request), _now(request)
+    console, now = _console(request), console_now(request)
     attempt = console.limiter.begin({CLIENT: client_of(request), KEY: key_subject(token)}, now)
     if attempt.refused:
         return too_many_attempts(request, attempt, now)
@@ -436,7 +439,7 @@ def _login(request: Request, posted: Posted) -> Response:
     session = start_session(request, Principal(key.id, key.role, key.bound_to), {"method": "api_key"})
     response = RedirectResponse(f"{PREFIX}/queues", status_code=303)
     response.delete_cookie(
-        LOGIN_COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=_secure(request)
+        LOGIN_COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=secure_request(request)
     )
     set_session_cookie(request, response, session)
     return response
@@ -454,7 +457,7 @@ def _logout(request: Request, posted: Posted) -> Response:
     audit_session(request, session.principal, "console.signed_out", {})
     response = RedirectResponse(f"{PREFIX}/login", status_code=303)
     response.delete_cookie(
-        SESSION_COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=_secure(request)
+        SESSION_COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=secure_request(request)
     )
     return response
 
@@ -481,7 +484,7 @@ def _settings(request: Request, posted: Posted) -> Response:
 @router.get("/queues")
 def queues_page(request: Request) -> Response:
     session = current_session(request)
-    desk, now = get_desk(request), _now(request)
+    desk, now = get_desk(request), console_now(request)
     rows: list[QueueRow] = []
     with get_store(request).transaction() as db:
         counts = case_store.open_counts(db)
@@ -507,7 +510,7 @@ def queues_page(request: Request) -> Response:
 @router.get("/queues/{name}")
 def queue_page(request: Request, name: str) -> Response:
     session = current_session(request)
-    desk, now = get_desk(request), _now(request)
+    desk, now = get_desk(request), console_now(request)
     try:
         found = reviewable_queue(desk.queues, name[:MAX_ID_LENGTH], session.principal.role)
     except (UnknownQueueError, CaseForbiddenError) as exc:
@@ -552,7 +555,7 @@ def _claim_next_or_back(request: Request, session: ConsoleSession, name: str, do
 def _case_page(
     request: Request, session: ConsoleSession, case_id: str, status: int = 200, error: str = ""
 ) -> HTMLResponse:
-    desk, now = get_desk(request), _now(request)
+    desk, now = get_desk(request), console_now(request)
     try:
         file = read_case_file(desk, case_id[:MAX_ID_LENGTH], _reviewer(session))
     except (CaseNotFoundError, CaseForbiddenError, UnknownQueueError) as exc:

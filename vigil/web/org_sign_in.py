@@ -28,7 +28,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.api.auth import Identity, Principal
-from vigil.api.deps import get_desk, get_store
+from vigil.api.deps import get_store
 from vigil.domain.roles import Role
 from vigil.review.queues import REVIEWING_ROLES
 from vigil.store import sign_in as sign_in_store
@@ -38,6 +38,8 @@ from vigil.web.console import (
     ConsoleRoute,
     Refusal,
     client_of,
+    console_now,
+    secure_request,
     set_session_cookie,
     sign_in_error_page,
     start_session,
@@ -65,10 +67,6 @@ def _provider(request: Request) -> OidcProvider:
     return provider
 
 
-def _now(request: Request) -> datetime:
-    return get_desk(request).clock()
-
-
 def _digest(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
@@ -79,7 +77,7 @@ def _redirect_url(request: Request, provider: OidcProvider) -> str:
 
 def _forget_flow(request: Request, response: Response) -> Response:
     response.delete_cookie(
-        FLOW_COOKIE, path=FLOW_PATH, httponly=True, samesite="lax", secure=request.url.scheme == "https"
+        FLOW_COOKIE, path=FLOW_PATH, httponly=True, samesite="lax", secure=secure_request(request)
     )
     return response
 
@@ -88,7 +86,7 @@ def _forget_flow(request: Request, response: Response) -> Response:
 def start(request: Request) -> Response:
     """Send the browser to the provider, with a new flow's state, nonce and code challenge."""
     provider = _provider(request)
-    now = _now(request)
+    now = console_now(request)
     state, nonce = secrets.token_urlsafe(STATE_BYTES), secrets.token_urlsafe(STATE_BYTES)
     verifier = secrets.token_urlsafe(VERIFIER_BYTES)
     redirect_url = _redirect_url(request, provider)
@@ -107,7 +105,7 @@ def start(request: Request) -> Response:
         path=FLOW_PATH,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=secure_request(request),
     )
     return response
 
@@ -117,7 +115,7 @@ def callback(request: Request) -> Response:
     """Complete the sign-in the provider sent the browser back from, or say why it is refused."""
     provider = _provider(request)
     console: Console = request.app.state.console
-    now = _now(request)
+    now = console_now(request)
     attempt = console.limiter.begin({CLIENT: client_of(request)}, now)
     if attempt.refused:
         return _forget_flow(request, too_many_attempts(request, attempt, now))
