@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import Api
+from tests.console_forms import csrf_token
 from tests.review_fixtures import ABUSE, SCAM
 from vigil.domain.roles import Role
 from vigil.review.queues import QueueConfig
 
-_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _ROLE_ROW = re.compile(
     r'<tr data-queue="(?P<queue>[a-z0-9_]+)">\s*<td>(?P=queue)</td>\s*<td>(?P<roles>.*?)</td>\s*'
     r"<td>(?P<waiting>yes|no)</td>",
@@ -37,10 +37,9 @@ def queues_page(api: Api) -> Iterator[Any]:
     def page(role: Role) -> str:
         http = TestClient(api.client.app)
         clients.append(http)
-        token = _CSRF.search(http.get("/console/login").text)
-        assert token is not None
+        token = csrf_token(http.get("/console/login").text)
         signed = http.post(
-            "/console/login", data={"csrf": token.group(1), "api_key": api.key(role)}, follow_redirects=False
+            "/console/login", data={"csrf": token, "api_key": api.key(role)}, follow_redirects=False
         )
         assert (signed.status_code, signed.headers["location"]) == (303, "/console/queues")
         shown = http.get("/console/queues")

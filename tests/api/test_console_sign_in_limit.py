@@ -16,23 +16,15 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from tests.console_forms import Clock, csrf_token
 from vigil.api.app import create_app
 from vigil.config import Settings
 from vigil.domain.roles import Role
 from vigil.pipeline.admin import Admin
 from vigil.store.db import Store
 
-_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 CONSOLE_DOC = Path(__file__).parents[2] / "docs" / "console.md"
 WINDOW_START = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # a window's first second (300 s windows)
-
-
-@dataclass
-class Clock:
-    at: datetime
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 @dataclass
@@ -54,12 +46,11 @@ class Limited:
         self.clients.append(client)
 
         def sign_in(key: str, json: bool = False) -> httpx.Response:
-            found = _CSRF.search(client.get("/console/login").text)
-            assert found is not None
+            token = csrf_token(client.get("/console/login").text)
             headers = {"Accept": "application/json"} if json else {}
             return client.post(
                 "/console/login",
-                data={"csrf": found.group(1), "api_key": key},
+                data={"csrf": token, "api_key": key},
                 headers=headers,
                 follow_redirects=False,
             )

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import Api
+from tests.console_forms import Clock, csrf_token
 from tests.order_fixtures import SigningAuthority, order_to_act, removal_order
 from vigil.domain.roles import Role
 from vigil.intake.orders import OrderDesk
@@ -23,20 +24,6 @@ from vigil.web.security import CONTENT_SECURITY_POLICY
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
 PROTEST = "Our journalist reports live from the protest at the square tonight."
-_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-@dataclass
-class Clock:
-    """The order desk's clock, moved by the test."""
-
-    at: datetime
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
 
 
 @dataclass
@@ -51,9 +38,7 @@ class Console:
     def csrf(self, path: str = "/console/orders") -> str:
         page = self.http.get(path)
         assert page.status_code == 200, page.text
-        found = _CSRF.search(page.text)
-        assert found is not None
-        return found.group(1)
+        return csrf_token(page.text)
 
     def post(self, path: str, data: dict[str, Any]) -> httpx.Response:
         return self.http.post(path, data=data, follow_redirects=False)
@@ -72,11 +57,9 @@ def sign_in(api: Api) -> Iterator[Any]:
     def signed_in(role: Role) -> Console:
         http = TestClient(api.client.app)
         clients.append(http)
-        form = http.get("/console/login")
-        token = _CSRF.search(form.text)
-        assert token is not None
+        token = csrf_token(http.get("/console/login").text)
         signed = http.post(
-            "/console/login", data={"csrf": token.group(1), "api_key": api.key(role)}, follow_redirects=False
+            "/console/login", data={"csrf": token, "api_key": api.key(role)}, follow_redirects=False
         )
         assert (signed.status_code, signed.headers["location"]) == (303, "/console/queues")
         return Console(http)

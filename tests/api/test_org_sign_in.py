@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.cli import run
+from tests.console_forms import Clock, csrf_token
 from tests.oidc_provider import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -49,17 +49,6 @@ roles:                        # first match wins
   - group: internal-audit
     role: auditor
 """
-_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-@dataclass
-class Clock:
-    """The console's clock (the case desk's), moved by the test."""
-
-    at: datetime
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 @dataclass
@@ -250,9 +239,8 @@ def test_the_persons_console_actions_and_sign_out_are_attributed_to_them_in_the_
     page = f"/console/cases/{case['id']}"
 
     def form(path: str, **fields: str) -> httpx.Response:
-        found = _CSRF.search(org.client.get(page).text)
-        assert found is not None
-        return org.client.post(path, data={"csrf": found.group(1), **fields}, follow_redirects=False)
+        token = csrf_token(org.client.get(page).text)
+        return org.client.post(path, data={"csrf": token, **fields}, follow_redirects=False)
 
     assert form(f"{page}/claim").status_code == 303
     assert form(f"{page}/decide", note="not a scam after all").status_code == 303

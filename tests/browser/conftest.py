@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import socket
 import threading
 import time
@@ -27,6 +26,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
+from tests.console_forms import csrf_token
 from tests.review_fixtures import ABUSE, HELD_CSAM, SCAM
 from vigil.api.app import create_app
 from vigil.config import Settings
@@ -257,9 +257,6 @@ def screenshot(page: Page, name: str) -> None:
     page.set_viewport_size(VIEWPORT)
 
 
-_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
 @dataclass
 class ConsoleClient:
     """The console driven over plain HTTP, as a browser without JavaScript would."""
@@ -269,9 +266,7 @@ class ConsoleClient:
     def csrf(self, path: str) -> str:
         page = self.http.get(path)
         assert page.status_code == 200, page.text
-        found = _CSRF.search(page.text)
-        assert found is not None
-        return found.group(1)
+        return csrf_token(page.text)
 
     def post(self, path: str, data: dict[str, str]) -> httpx.Response:
         return self.http.post(path, data=data)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.console_forms import csrf_token
 from tests.integration.live import Platform, Vigil, start_platform, wait_for
 from tests.order_fixtures import SigningAuthority, removal_order
 
@@ -229,12 +229,10 @@ def test_console_sign_in_is_limited_per_client_across_wrong_keys(platform: Platf
     reviewer = _key(platform, "reviewer")["Authorization"].removeprefix("Bearer ")
 
     def sign_in(key: str) -> httpx.Response:
-        page = browser.get("/console/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert token is not None
+        token = csrf_token(browser.get("/console/login").text)
         return browser.post(
             "/console/login",
-            data={"csrf": token.group(1), "api_key": key},
+            data={"csrf": token, "api_key": key},
             headers={"Accept": "application/json"},
             follow_redirects=False,
         )

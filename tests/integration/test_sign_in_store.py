@@ -4,7 +4,6 @@ concurrency, and a flow taken exactly once."""
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -14,6 +13,7 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from tests.console_forms import csrf_token
 from vigil.api.app import create_app
 from vigil.config import Settings
 from vigil.store import sign_in as sign_in_store
@@ -22,7 +22,6 @@ from vigil.store.sign_in import Counted, Flow
 from vigil.store.tables import SignInFailure
 from vigil.web.throttle import CLIENT, KEY, SignInLimiter, SignInLimits
 
-_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 LIMITS = SignInLimits(timedelta(seconds=300), per_client=10, per_key=20)
 _T = TypeVar("_T")
 
@@ -133,11 +132,8 @@ def test_the_limit_holds_across_two_vigil_processes_on_one_database(store: Store
         clients = [TestClient(app, client=("198.51.100.20", 50000)) for app in apps]
 
         def sign_in(client: TestClient, key: str) -> httpx.Response:
-            found = _CSRF.search(client.get("/console/login").text)
-            assert found is not None
-            return client.post(
-                "/console/login", data={"csrf": found.group(1), "api_key": key}, follow_redirects=False
-            )
+            token = csrf_token(client.get("/console/login").text)
+            return client.post("/console/login", data={"csrf": token, "api_key": key}, follow_redirects=False)
 
         failures = [sign_in(clients[n % 2], f"wrong key {n}").status_code for n in range(10)]
 

@@ -47,8 +47,6 @@ from vigil.intake.orders import (
 
 router = APIRouter(tags=["orders"])
 
-
-Text = Identifier
 MAX_TARGETS = 1000
 MAX_ACCOUNTS = 100
 
@@ -59,7 +57,7 @@ class TargetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://[^\s\x00-\x1f]+$")
-    content_id: Text | None = None
+    content_id: Identifier | None = None
 
     @model_validator(mode="after")
     def _somewhere(self) -> TargetIn:
@@ -73,8 +71,8 @@ class OrderIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    authority_id: Text
-    reference: Text = Field(description="the authority's own reference; one order per reference")
+    authority_id: Identifier
+    reference: Identifier = Field(description="the authority's own reference; one order per reference")
     type: OrderType
     issued_at: Instant
     language: str = Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 language of the order")
@@ -85,7 +83,7 @@ class OrderIn(BaseModel):
         default=None, description="'global' or ISO countries; required for dsa_art9"
     )
     targets: list[TargetIn] = Field(default_factory=list, max_length=MAX_TARGETS)
-    accounts: list[Text] = Field(default_factory=list, max_length=MAX_ACCOUNTS)
+    accounts: list[Identifier] = Field(default_factory=list, max_length=MAX_ACCOUNTS)
     information: list[InformationField] = Field(default_factory=list, max_length=len(InformationField))
     respond_by: Instant | None = None
     withhold_user_notice: bool = Field(
@@ -176,7 +174,7 @@ class ClarificationIn(BaseModel):
 class ExecuteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    content_ids: list[Text] | None = Field(
+    content_ids: list[Identifier] | None = Field(
         default=None, max_length=MAX_TARGETS, description="execute these targets only (partial execution)"
     )
     note: str = Field(default="", max_length=2000, description="why, for the record and the authority")
