@@ -21,6 +21,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import Request
@@ -167,6 +168,7 @@ ROUTES: Mapping[tuple[str, str], Access] = {
 _CONVERTER = re.compile(r"\{(\w+):\w+\}")
 
 
+@lru_cache(maxsize=1024)  # asked on every request, for one of some seventy routes
 def route_key(method: str, path: str) -> tuple[str, str]:
     """The table's key for ``method`` on a route's ``path`` (with or without the API prefix, and
     with Starlette's converters such as ``{content_id:path}`` written as OpenAPI writes them)."""
