@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from vigil.enforce.egress import DEFAULT_ALLOWED_NETWORKS, parse_networks
+# where outbound requests may go unless an operator allows more (vigil/enforce/egress.py applies it)
+DEFAULT_ALLOWED_NETWORKS = "127.0.0.0/8,::1/128"
+
+
+def parse_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated CIDR networks (``VIGIL_WEBHOOK_ALLOWED_NETWORKS``); raises ValueError."""
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=True))
+        except ValueError as exc:
+            raise ValueError(f"{part!r} is not a network in CIDR notation, e.g. 10.0.0.0/8 ({exc})") from None
+    return tuple(networks)
 
 
 class Settings(BaseSettings):

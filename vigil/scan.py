@@ -60,7 +60,8 @@ def hash_files(files: list[str], workers: int) -> Iterator[HashedFile]:
 
 
 def scan_results(pipeline: Pipeline, hashed: Sequence[HashedFile]) -> list[dict[str, Any]]:
-    """The ``vigil scan --json`` objects for files (``shared/specs/hash-formats.md``), in order.
+    """The ``vigil scan --json`` objects for files (docs/media-matching.md, "vigil hash and vigil scan"),
+    in order.
 
     Files are evaluated together so the banks and policies are looked up once per batch, not per file.
     """

@@ -21,8 +21,8 @@ from tests.api.cli import run
 from tests.api.conftest import Api
 from vigil.api.app import create_app
 from vigil.config import Settings
+from vigil.domain.values import ISO_LANGUAGES
 from vigil.intake.contact import DEFAULT_CONTACT, LANGUAGE_NAMES, ContactConfigError, load_contact
-from vigil.review.queues import ISO_LANGUAGES
 from vigil.store.db import Store
 
 # a platform established in France: no legal representative, orders accepted in French and English

@@ -341,6 +341,10 @@ def test_a_disclosure_needs_two_people_and_discloses_only_what_the_order_asks(
         payload = json.loads(event.payload)
     assert payload["fields"] == ["subscriber_identity"]
     assert payload["accounts"] == ["user-1"]
+    # the envelope of every event; ``event_id`` stays one more release (CHANGELOG.md)
+    assert (payload["id"], payload["type"]) == (event.id, "order.disclosure")
+    assert payload["event_id"] == payload["id"]
+    assert "created_at" in payload
 
 
 def test_an_authority_sees_only_its_own_orders(

@@ -1,15 +1,18 @@
-"""Helpers for the store tests, which all run once on SQLite and once on PostgreSQL."""
+"""Helpers for the store tests, which all run once on SQLite and once on PostgreSQL, and for the
+end-to-end tests, which start `vigil serve`."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from tests.integration.live import Vigil
+from tests.integration.live import VIGIL, Vigil
 from vigil.store.db import Store
 
 
@@ -44,3 +47,37 @@ def vigil(tmp_path: Path, env: dict[str, str]) -> Iterator[Vigil]:
     if server.process is not None and server.process.poll() is None:
         server.process.terminate()
         server.process.wait(timeout=10)
+
+
+# --- docs that run (tests/integration/docs_runner.py) -------------------------------------------------
+
+
+@pytest.fixture
+def tour_env(tmp_path: Path) -> dict[str, str]:
+    """The defaults `make run` runs on (no VIGIL_ setting of the caller's leaks in), with a database of
+    this test's own, and no random QA case, so the audit chain's length is exact."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("VIGIL_")},
+        "VIGIL_DATABASE_URL": f"sqlite:///{tmp_path / 'vigil.db'}",
+        "VIGIL_QA_SAMPLE_RATE": "0",
+    }
+
+
+@pytest.fixture
+def admin_key(tmp_path: Path, tour_env: dict[str, str]) -> str:
+    """The admin key `vigil init` printed."""
+    init = subprocess.run(
+        [*VIGIL, "init", "--json"], cwd=tmp_path, env=tour_env, capture_output=True, check=True
+    )
+    return str(json.loads(init.stdout)["admin_key"])
+
+
+@pytest.fixture
+def server(tmp_path: Path, tour_env: dict[str, str], admin_key: str) -> Iterator[Vigil]:
+    """`vigil serve` on the database `vigil init` created for `admin_key`."""
+    vigil = Vigil(tmp_path, tour_env)
+    vigil.start()
+    yield vigil
+    assert vigil.process is not None
+    vigil.process.terminate()
+    vigil.process.wait(timeout=10)

@@ -36,9 +36,9 @@ def _removed(store: Store, now: datetime) -> str:
 
 def test_appeals_are_taken_for_six_months_and_refused_after(store: Store, now: datetime) -> None:
     decision_id = _removed(store, now)
-    queues = Pipeline(store).queues
-    late = AppealDesk(store, queues, clock=lambda: now + APPEAL_WINDOW + timedelta(days=1))
-    in_time = AppealDesk(store, queues, clock=lambda: now + APPEAL_WINDOW - timedelta(days=1))
+    pipeline = Pipeline(store)
+    late = AppealDesk(pipeline, clock=lambda: now + APPEAL_WINDOW + timedelta(days=1))
+    in_time = AppealDesk(pipeline, clock=lambda: now + APPEAL_WINDOW - timedelta(days=1))
 
     with pytest.raises(AppealError, match="appeals are accepted for six months"):
         late.file(decision_id, "u", "too late", "platform")

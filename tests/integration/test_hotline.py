@@ -264,7 +264,7 @@ def test_a_second_decision_on_the_same_item_does_not_report_it_again(
 
     # an appeal upheld by another child-safety reviewer: a new decision, asking for a report again
     [report] = _reports(store)
-    appeals = AppealDesk(store, platform.pipeline.queues, platform.clock)
+    appeals = AppealDesk(platform.pipeline, platform.clock)
     appeal, _ = appeals.file(report.decision_id, "user-7", "not me", "key:platform")
     desk = CaseDesk(platform.pipeline, platform.clock)
     other = Reviewer("key:child-safety-2", Role.CHILD_SAFETY_REVIEWER)

@@ -18,6 +18,7 @@ from vigil.domain.hashes import HashType, ListedHash
 from vigil.domain.notices import NoticeState
 from vigil.domain.roles import Role
 from vigil.domain.taxonomy import Category
+from vigil.intake import notices as notice_desk
 from vigil.intake.flaggers import NewFlagger
 from vigil.intake.notices import NoticeDesk, NoticeRequest, Notifier, Reporter
 from vigil.pipeline.admin import Admin
@@ -26,7 +27,6 @@ from vigil.pipeline.service import Pipeline
 from vigil.policy.loader import DEFAULT_PACK, load_policy_paths
 from vigil.review.cases import CaseDesk, Reviewer, Verdict
 from vigil.store import content as content_store
-from vigil.store import notices as notice_store
 from vigil.store import retro as retro_store
 from vigil.store.db import Store
 from vigil.store.notices import NoticeScope
@@ -130,7 +130,7 @@ def test_a_notice_and_the_item_it_waits_for_arriving_at_once_never_miss_each_oth
     flagger = Notifier("key:hotline", Role.TRUSTED_FLAGGER, "hotline")
     item = _item("post-race", Audience.PUBLIC)
     asking = threading.Event()
-    real_request_content = notice_store.request_content
+    real_request_content = notice_desk.request_content
 
     def request_content_slowly(*args: Any) -> str:
         # the notice has found no item and is about to wait: let the item arrive now, while the
@@ -139,7 +139,7 @@ def test_a_notice_and_the_item_it_waits_for_arriving_at_once_never_miss_each_oth
         time.sleep(1.0)
         return real_request_content(*args)
 
-    monkeypatch.setattr(notice_store, "request_content", request_content_slowly)
+    monkeypatch.setattr(notice_desk, "request_content", request_content_slowly)
     request = replace(_notice(item, Category.HATE_SPEECH), content=None, reporter=None)
     noticed: list[str] = []
     notice_thread = threading.Thread(target=lambda: noticed.append(desk.receive(request, flagger).id))

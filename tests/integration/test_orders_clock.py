@@ -111,6 +111,10 @@ def test_an_order_received_at_23_30_escalates_as_its_hour_runs_out_and_is_counte
     with store.transaction() as session:
         alerts = session.scalars(select(OutboxEvent).where(OutboxEvent.event_type == "order.escalated")).all()
         assert len(alerts) == 3
+        for alert in alerts:  # the envelope of every event; ``event_id`` stays one more release
+            body = json.loads(alert.payload)
+            assert (body["id"], body["type"], body["event_id"]) == (alert.id, "order.escalated", alert.id)
+            assert "created_at" in body
 
     clock.after(65)
     executed = desk.execute(order.id, SENIOR, None, "reviewed: reporting, but the clip itself is propaganda")

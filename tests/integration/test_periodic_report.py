@@ -146,7 +146,7 @@ def _play(store: Store) -> None:
         pipeline,
         NoticeDesk(pipeline, clock),
         CaseDesk(pipeline, clock),
-        AppealDesk(store, pipeline.queues, clock),
+        AppealDesk(pipeline, clock),
         OrderDesk(pipeline, load_legal_config(), frozenset({"en", "fr"}), clock),
     )
     paris = _authority(store, clock, SigningAuthority("fr-ocrv", "FR", ["tco_removal", "dsa_art9"], "OCRV"))

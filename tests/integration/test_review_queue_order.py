@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from vigil.domain.cases import CaseReason, CaseState
-from vigil.review.cases import restand
 from vigil.review.casework import ranked_open_cases
+from vigil.review.routing import restand
 from vigil.store import cases as case_store
 from vigil.store.db import Store
 from vigil.store.tables import Case, ContentItem, DecisionRecord

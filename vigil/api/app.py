@@ -59,6 +59,8 @@ from vigil.review.strikes import load_strike_rules
 from vigil.store.db import Store
 from vigil.transparency.dsa_database import submission_loop
 from vigil.web.console import mount_console
+from vigil.web.legal import router as legal_console
+from vigil.web.org_sign_in import router as org_sign_in
 from vigil.web.public import mount_public_pages
 
 
@@ -250,7 +252,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.vault = vault
     app.state.admin = Admin(store)
     app.state.desk = CaseDesk(pipeline, utcnow)
-    app.state.appeals = AppealDesk(store, pipeline.queues, utcnow)
+    app.state.appeals = AppealDesk(pipeline, utcnow)
     app.state.contact = load_contact(settings.contact_file)  # a broken file stops the start
     app.state.notices = NoticeDesk(pipeline, utcnow)
     app.state.authorities = AuthorityRegistry(store, utcnow)
@@ -294,5 +296,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_middleware(ApiHeaders)
     mount_docs_page(app)  # /docs: Swagger UI served by Vigil itself, no CDN
     mount_console(app)  # the moderator console under /console, with its security headers
+    app.include_router(org_sign_in)  # organisation sign-in to the consoles (OpenID Connect)
+    app.include_router(legal_console)  # the legal console under /console/orders
     mount_public_pages(app)  # /contact, public, with its own security headers
     return app

@@ -10,11 +10,36 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vigil.domain.errors import ErrorKind, VigilError
+
 log = logging.getLogger(__name__)
 
 
+# the one place a kind of refusal becomes an HTTP status; the consoles show the same status
+STATUS_BY_KIND: dict[ErrorKind, int] = {
+    ErrorKind.INVALID: 422,
+    ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.FORBIDDEN: 403,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.GONE: 410,
+    ErrorKind.TOO_MANY: 429,
+    ErrorKind.UNAVAILABLE: 503,
+    ErrorKind.BROKEN: 500,
+}
+
+
+def status_of(exc: VigilError) -> int:
+    """The HTTP status a refusal of the core is answered with, by its kind."""
+    return STATUS_BY_KIND[exc.kind]
+
+
 class ApiError(Exception):
-    """A refusal the client can act on: HTTP status, a stable machine-readable code, a sentence."""
+    """A refusal of the HTTP edge itself (a malformed body, a missing key): status, code, sentence.
+
+    The core's refusals are :class:`~vigil.domain.errors.VigilError`; routes let them through and
+    the handler below answers them by kind.
+    """
 
     def __init__(
         self,
@@ -66,6 +91,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=exc.headers
         )
+
+    @app.exception_handler(VigilError)
+    async def _vigil_error(_request: Request, exc: VigilError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.answer()), status_code=status_of(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from vigil.domain.events import EventType
 from vigil.enforce.webhooks import SignatureError, verify_signature
 
 MAX_EVENT_BYTES = 1024 * 1024
@@ -39,7 +40,7 @@ class PlatformState:
             self._seen.add(event["id"])
             self.events[str(event["type"])] += 1
             subject = event.get("subject") or {}
-            if event["type"] == "enforcement.requested" and subject.get("type") == "content":
+            if event["type"] == EventType.ENFORCEMENT_REQUESTED and subject.get("type") == "content":
                 actions = frozenset(event.get("actions") or ())
                 self.in_force[str(subject["id"])] = actions
                 self.account_actions += [

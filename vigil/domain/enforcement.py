@@ -9,11 +9,11 @@ from typing import Any
 
 from vigil.domain.content import Subject
 from vigil.domain.decisions import Action, Decision, Ground, PolicyRef
-from vigil.domain.ids import iso
+from vigil.domain.events import EventType, envelope
 from vigil.domain.jurisdictions import TerritorialScope
 from vigil.domain.taxonomy import Category
 
-ENFORCEMENT_EVENT = "enforcement.requested"
+ENFORCEMENT_EVENT = EventType.ENFORCEMENT_REQUESTED
 
 
 class DeliveryState(StrEnum):
@@ -67,10 +67,11 @@ class Enforcement:
 
     def to_json(self, created_at: datetime) -> dict[str, Any]:
         """The webhook body (see ``docs/webhooks.md``)."""
+        return envelope(self.event_id, ENFORCEMENT_EVENT, created_at, self.body())
+
+    def body(self) -> dict[str, Any]:
+        """What the event says, without its envelope (:func:`vigil.domain.events.envelope`)."""
         return {
-            "id": self.event_id,
-            "type": ENFORCEMENT_EVENT,
-            "created_at": iso(created_at),
             "decision_id": self.decision_id,
             "subject": {"type": self.subject.type.value, "id": self.subject.id},
             "actions": sorted(a.value for a in self.actions),

@@ -1,4 +1,4 @@
-"""Hash types and the spelling of hash values (``shared/specs/hash-formats.md``)."""
+"""Hash types and the spelling of hash values (docs/media-matching.md, "Hash types")."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from enum import StrEnum
 
 
 class HashType(StrEnum):
+    """The built-in hash types. A plugin adds others by name, through the signal-type registry
+    (``vigil/detect/signal_types.py``), which is what the API, the bank files and the store consult:
+    so code that accepts any type takes a ``str`` (a ``HashType`` is one)."""
+
     PDQ = "pdq"
     MD5 = "md5"
     SHA256 = "sha256"
@@ -30,6 +34,7 @@ class InvalidHashError(ValueError):
 
 
 def parse_hash_type(text: str) -> HashType:
+    """A built-in type spelt in any case (``SIGNAL_TYPES.parse`` also knows the plugins' types)."""
     try:
         return HashType(text.strip().lower())
     except ValueError:
@@ -117,9 +122,12 @@ def normalise_hash(hash_type: HashType, value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ListedHash:
-    """A hash as a bank lists it: the normalised value and where it came from."""
+    """A hash as a bank lists it: the normalised value and where it came from.
 
-    hash_type: HashType
+    ``hash_type`` is a signal type's name: a :class:`HashType`, or a plugin's type.
+    """
+
+    hash_type: str
     value: str
     source: str = ""
     source_id: str = ""

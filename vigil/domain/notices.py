@@ -29,3 +29,13 @@ class FlaggerState(StrEnum):
     ACTIVE = "active"
     # notices are not processed while suspended (DSA Art. 23(2)); the coordinator is told why
     SUSPENDED = "suspended"
+
+
+# What a notifier may do about the decision on their notice (DSA Art. 16(5), 17(3)(f)): told with
+# every answer, in the API and in the ``notice.decided`` event.
+REDRESS: tuple[str, ...] = (
+    "an internal complaint against the decision, free of charge, through the platform, for at least"
+    " six months after being told of it (DSA Art. 20)",
+    "a certified out-of-court dispute settlement body of the notifier's choice (DSA Art. 21)",
+    "the courts, under the law of the member state concerned",
+)

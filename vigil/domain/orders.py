@@ -1,9 +1,9 @@
 """Authority orders: their types, their legal clocks, and the states an order passes through.
 
 An order is an authority's demand on the platform. Its clock runs from the moment Vigil received
-it, in UTC, to the second (``shared/specs/legal-orders.md``); a request for clarification stops the
-clock, and the authority's answer starts a fresh one (Regulation 2021/784 Art. 3(7)-(8): the hour
-runs again from when the clarification arrives). Local time and daylight saving never enter the
+it, in UTC, to the second (docs/orders.md, "The clock and the states"); a request for clarification
+stops the clock, and the authority's answer starts a fresh one (Regulation 2021/784 Art. 3(7)-(8):
+the hour runs again from when the clarification arrives). Local time and daylight saving never enter the
 arithmetic: an instant plus an hour is an instant, whatever the clocks on the wall do meanwhile.
 """
 
@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
+from vigil.domain.errors import ErrorKind, VigilError
 from vigil.domain.jurisdictions import TerritorialScope
 from vigil.domain.taxonomy import Category
 
@@ -120,8 +121,11 @@ DONE_STATES = frozenset(
 )
 
 
-class OrderTransitionError(ValueError):
+class OrderTransitionError(VigilError, ValueError):
     """A move the order's state machine does not allow (executing a refused order, say)."""
+
+    kind = ErrorKind.CONFLICT
+    code = "wrong_state"
 
 
 def check_transition(current: OrderState, target: OrderState) -> None:

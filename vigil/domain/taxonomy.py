@@ -2,8 +2,8 @@
 
 Vigil decides in its own category keys (short, stable, used in policies and banks); the DSA
 Transparency Database speaks in ``STATEMENT_CATEGORY_*`` and ``KEYWORD_*`` values. The mapping is
-fixed by ``shared/specs/dsa-sor.md`` so that what a reviewer sees and what the public database
-receives can never drift apart.
+fixed here, from the database's list of categories and keywords (docs/transparency.md, "The
+fields"), so that what a reviewer sees and what the public database receives can never drift apart.
 """
 
 from __future__ import annotations

@@ -38,14 +38,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpcore
 import httpx
 import idna
 
-if TYPE_CHECKING:
-    from vigil.config import Settings
+from vigil.config import DEFAULT_ALLOWED_NETWORKS, Settings, parse_networks
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -53,7 +52,6 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Sequence[IPAddress]]
 
 MAX_URL_LENGTH = 2000
-DEFAULT_ALLOWED_NETWORKS = "127.0.0.0/8,::1/128"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -335,19 +333,6 @@ def classify(address: IPAddress) -> AddressClass:
     if isinstance(reached, ipaddress.IPv6Address) and reached not in _GLOBAL_UNICAST:
         return AddressClass.RESERVED  # unassigned space, and IPv4-compatible ::/96
     return AddressClass.PUBLIC
-
-
-def parse_networks(text: str) -> tuple[IPNetwork, ...]:
-    """Comma-separated CIDR networks (``VIGIL_WEBHOOK_ALLOWED_NETWORKS``); raises ValueError."""
-    networks: list[IPNetwork] = []
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(part, strict=True))
-        except ValueError as exc:
-            raise ValueError(f"{part!r} is not a network in CIDR notation, e.g. 10.0.0.0/8 ({exc})") from None
-    return tuple(networks)
 
 
 def system_resolver(host: str, port: int) -> list[IPAddress]:

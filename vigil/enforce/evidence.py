@@ -45,6 +45,8 @@ from sqlalchemy.orm import Session
 from vigil.config import Settings
 from vigil.domain.audit import canonical_json
 from vigil.domain.decisions import Action, decision_to_json
+from vigil.domain.errors import ErrorKind, NotFoundError, VigilError
+from vigil.domain.events import AuditAction
 from vigil.domain.ids import iso, new_id
 from vigil.domain.roles import Role
 from vigil.domain.taxonomy import Category
@@ -82,36 +84,48 @@ class EvidenceKeyError(ValueError):
     """The configured keys cannot be used; the message names the key by position and id, never its bytes."""
 
 
-class EvidenceError(Exception):
+class EvidenceError(VigilError):
     """An evidence operation that was refused or could not be done."""
 
 
 class EvidenceOffError(EvidenceError):
     """No keys are configured, so nothing can be sealed or opened."""
 
+    kind = ErrorKind.UNAVAILABLE
+    code = "evidence_off"
 
-class EvidenceNotFoundError(EvidenceError, LookupError):
-    pass
+
+class EvidenceNotFoundError(EvidenceError, NotFoundError):
+    def answer(self) -> str:
+        return f"{self.message.removeprefix('no ')} not found"  # "decision 'd1' not found"
 
 
 class EvidenceForbiddenError(EvidenceError):
     """The caller's role may not open this item."""
 
+    kind = ErrorKind.FORBIDDEN
+    code = "forbidden"
+
 
 class EvidenceDeletedError(EvidenceError):
     """The item's retention period ended and its ciphertext was deleted."""
+
+    kind = ErrorKind.GONE
+    code = "evidence_deleted"
 
 
 class EvidenceRefusedError(EvidenceError):
     """Media that cannot be kept for this decision; ``code`` says why, for machines."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code=code)
 
 
 class EvidenceIntegrityError(EvidenceError):
     """The ciphertext does not open: the key is not configured, or the row was altered or swapped."""
+
+    kind = ErrorKind.BROKEN
+    code = "evidence_unreadable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +303,7 @@ class EvidenceVault:
         )
         AuditLog(session).append(
             actor=actor,
-            action="evidence.preserved",
+            action=AuditAction.EVIDENCE_PRESERVED,
             subject_type="evidence",
             subject_id=evidence_id,
             payload={
@@ -446,7 +460,7 @@ class EvidenceVault:
     def _audit_read(self, session: Session, item: EvidenceInfo, actor: str, extra: dict[str, Any]) -> None:
         AuditLog(session).append(
             actor=actor,
-            action="evidence.read",
+            action=AuditAction.EVIDENCE_READ,
             subject_type="evidence",
             subject_id=item.id,
             payload={
@@ -475,7 +489,7 @@ class EvidenceVault:
                     row.ciphertext, row.deleted_at = None, now
                     audit.append(
                         actor=RETENTION_ACTOR,
-                        action="evidence.deleted",
+                        action=AuditAction.EVIDENCE_DELETED,
                         subject_type="evidence",
                         subject_id=row.id,
                         payload={
@@ -514,7 +528,7 @@ class EvidenceVault:
                     row.key_id, row.nonce, row.ciphertext = sealed.key_id, sealed.nonce, sealed.ciphertext
                     audit.append(
                         actor=actor,
-                        action="evidence.rotated",
+                        action=AuditAction.EVIDENCE_ROTATED,
                         subject_type="evidence",
                         subject_id=row.id,
                         payload={"from_key": previous, "to_key": sealed.key_id},

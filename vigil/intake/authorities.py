@@ -17,12 +17,14 @@ from datetime import datetime
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from vigil.domain.errors import ErrorKind, NotFoundError, VigilError
+from vigil.domain.events import AuditAction
 from vigil.domain.jurisdictions import DSA_TERRITORIES, normalise_country
 from vigil.domain.orders import OrderType
+from vigil.store import authorities as authority_store
 from vigil.store.audit import AuditLog
+from vigil.store.authorities import AuthorityInfo, get_authority
 from vigil.store.db import Store
 from vigil.store.tables import Authority
 
@@ -38,12 +40,15 @@ EU_LAW_ORDERS = frozenset(
 )
 
 
-class AuthorityError(ValueError):
+class AuthorityError(VigilError, ValueError):
     """A registration that cannot be accepted, said so the administrator can fix it."""
 
+    code = "invalid_authority"
 
-class AuthorityNotFoundError(AuthorityError, LookupError):
-    pass
+
+class AuthorityNotFoundError(AuthorityError, NotFoundError):
+    kind = ErrorKind.NOT_FOUND
+    code = "not_found"
 
 
 def parse_public_key(text: str) -> Ed25519PublicKey:
@@ -75,40 +80,6 @@ def signature_valid(public_key: str, body: bytes, signature: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class AuthorityInfo:
-    id: str
-    name: str
-    country: str
-    competence: frozenset[OrderType]
-    contact_email: str
-    contact_phone: str
-    public_key: str
-    active: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-def _info(row: Authority) -> AuthorityInfo:
-    return AuthorityInfo(
-        row.id,
-        row.name,
-        row.country,
-        frozenset(OrderType(t) for t in row.competence),
-        row.contact_email,
-        row.contact_phone,
-        row.public_key,
-        row.active,
-        row.created_at,
-        row.updated_at,
-    )
-
-
-def get_authority(session: Session, authority_id: str) -> AuthorityInfo | None:
-    row = session.get(Authority, authority_id)
-    return _info(row) if row is not None else None
-
-
-@dataclass(frozen=True, slots=True)
 class NewAuthority:
     id: str
     name: str
@@ -132,8 +103,12 @@ class AuthorityRegistry:
         _check_competence(country, new.competence)
         now = self.clock()
         with self.store.transaction() as session:
-            if session.get(Authority, new.id) is not None:
-                raise AuthorityError(f"an authority {new.id!r} is registered already")
+            if authority_store.authority_row(session, new.id) is not None:
+                raise AuthorityError(
+                    f"an authority {new.id!r} is registered already",
+                    kind=ErrorKind.CONFLICT,
+                    code="authority_exists",
+                )
             row = Authority(
                 id=new.id,
                 name=new.name,
@@ -146,39 +121,41 @@ class AuthorityRegistry:
                 created_at=now,
                 updated_at=now,
             )
-            session.add(row)
+            registered = authority_store.add_authority(session, row)
             AuditLog(session).append(
                 actor,
-                "authority.registered",
+                AuditAction.AUTHORITY_REGISTERED,
                 "authority",
                 new.id,
                 {"name": new.name, "country": country, "competence": row.competence},
                 now,
             )
-            return _info(row)
+            return registered
 
     def list(self) -> list[AuthorityInfo]:
         with self.store.transaction() as session:
-            return [
-                _info(r) for r in session.scalars(select(Authority).order_by(Authority.country, Authority.id))
-            ]
+            return authority_store.list_authorities(session)
 
     def get(self, authority_id: str) -> AuthorityInfo | None:
         with self.store.transaction() as session:
             return get_authority(session, authority_id)
 
     def _change(
-        self, authority_id: str, actor: str, action: str, change: Callable[[Authority], dict[str, object]]
+        self,
+        authority_id: str,
+        actor: str,
+        action: AuditAction,
+        change: Callable[[Authority], dict[str, object]],
     ) -> AuthorityInfo:
         now = self.clock()
         with self.store.transaction() as session:
-            row = session.get(Authority, authority_id)
+            row = authority_store.authority_row(session, authority_id)
             if row is None:
                 raise AuthorityNotFoundError(f"no authority {authority_id!r}")
             detail = change(row)
             row.updated_at = now
             AuditLog(session).append(actor, action, "authority", authority_id, detail, now)
-            return _info(row)
+            return authority_store.info(row)
 
     def rotate_key(self, authority_id: str, public_key: str, actor: str) -> AuthorityInfo:
         """Replace the authority's public key: orders signed with the old key are refused from now on."""
@@ -188,14 +165,14 @@ class AuthorityRegistry:
             row.public_key = public_key.strip()
             return {"public_key": row.public_key}
 
-        return self._change(authority_id, actor, "authority.key_rotated", change)
+        return self._change(authority_id, actor, AuditAction.AUTHORITY_KEY_ROTATED, change)
 
     def set_active(self, authority_id: str, active: bool, actor: str, reason: str) -> AuthorityInfo:
         def change(row: Authority) -> dict[str, object]:
             row.active = active
             return {"reason": reason}
 
-        action = "authority.reactivated" if active else "authority.deactivated"
+        action = AuditAction.AUTHORITY_REACTIVATED if active else AuditAction.AUTHORITY_DEACTIVATED
         return self._change(authority_id, actor, action, change)
 
 

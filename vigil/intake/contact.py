@@ -25,25 +25,20 @@ every problem is named with its line.
 from __future__ import annotations
 
 import difflib
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, Literal, get_args
-from urllib.parse import urlsplit
+from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from vigil.domain.jurisdictions import normalise_country
-from vigil.review.queues import ISO_LANGUAGES
+from vigil.domain.values import Country, Email, HttpsUrl, Languages, Line, Lines, Phone
 
 DEFAULT_CONTACT = Path(__file__).parent / "contact.yaml"
 MAX_CONTACT_BYTES = 64 * 1024
-MAX_LANGUAGES = 40
 
 # The member states and their official languages, for DSA Art. 11(3): the languages an authority may
 # use must include one of these for the member state of establishment or of the legal representative.
@@ -145,78 +140,10 @@ NATIVE_NAMES: Mapping[str, str] = MappingProxyType(
     }
 )
 
-_EMAIL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
-)
-# the characters RFC 3986 allows in a URI; anything else (spaces, quotes, angle brackets) is refused
-_URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
-_PHONE = re.compile(r"\+[0-9][0-9 ()./-]*")
 _ROUND_THE_CLOCK = (
     "a terrorist-content removal order must be acted on within one hour of receipt (TCO Art. 3), "
     "so its contact point is watched round the clock"
 )
-
-
-def _one_line(value: str) -> str:
-    if any(unicodedata.category(c) == "Cc" for c in value):
-        raise ValueError("must be one line of text, without control characters")
-    return value
-
-
-def _lines(value: str) -> str:
-    if any(unicodedata.category(c) == "Cc" and c != "\n" for c in value):
-        raise ValueError("must be text, without control characters other than line breaks")
-    return value
-
-
-def _email(value: str) -> str:
-    local = value.rsplit("@", 1)[0]
-    if len(local) > 64 or not _EMAIL.fullmatch(value):
-        raise ValueError(f"{value!r} is not an e-mail address (expected name@example.org)")
-    return value
-
-
-def _https_url(value: str) -> str:
-    parts = urlsplit(value) if _URL_CHARACTERS.fullmatch(value) else None
-    if parts is None or parts.scheme != "https" or not parts.hostname or "@" in parts.netloc:
-        raise ValueError(f"{value!r} is not an https:// URL (expected https://example.org/path)")
-    return value
-
-
-def _phone(value: str) -> str:
-    digits = sum(c.isdigit() for c in value)
-    if not _PHONE.fullmatch(value) or not 7 <= digits <= 15:
-        raise ValueError(
-            f"{value!r} is not an international telephone number (expected +33 1 23 45 67 89: "
-            "a plus sign, the country code, 7 to 15 digits in all)"
-        )
-    return value
-
-
-def _language(value: str) -> str:
-    if value not in ISO_LANGUAGES:
-        close = difflib.get_close_matches(value.lower(), sorted(ISO_LANGUAGES), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"unknown language {value!r}{hint}; expected an ISO 639-1 code such as 'fr' or 'de'")
-    return value
-
-
-def _distinct(values: tuple[str, ...]) -> tuple[str, ...]:
-    repeated = sorted({v for v in values if values.count(v) > 1})
-    if repeated:
-        raise ValueError(f"lists {', '.join(repeated)} more than once")
-    return values
-
-
-Line = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_one_line)]
-Lines = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_lines)]
-Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
-HttpsUrl = Annotated[str, Field(max_length=2000), AfterValidator(_https_url)]
-Phone = Annotated[str, Field(max_length=40), AfterValidator(_phone)]
-Country = Annotated[str, Field(max_length=8), AfterValidator(normalise_country)]
-Language = Annotated[str, Field(max_length=8), AfterValidator(_language)]
-Languages = Annotated[tuple[Language, ...], Field(max_length=MAX_LANGUAGES), AfterValidator(_distinct)]
 
 
 class _Section(BaseModel):

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from vigil.domain.decisions import RESTRICTING_OUTCOMES
+from vigil.domain.errors import ErrorKind, NotFoundError, VigilError
+from vigil.domain.events import AuditAction
 from vigil.domain.notices import FlaggerState
 from vigil.domain.taxonomy import Category
 from vigil.store import notices as notice_store
@@ -79,16 +81,20 @@ def flagger_statistics(timings: Sequence[NoticeTiming], now: datetime) -> Flagge
     )
 
 
-class FlaggerError(Exception):
+class FlaggerError(VigilError):
     """A refused registry operation."""
 
 
-class FlaggerNotFoundError(FlaggerError, LookupError):
-    pass
+class FlaggerNotFoundError(FlaggerError, NotFoundError):
+    kind = ErrorKind.NOT_FOUND
+    code = "not_found"
 
 
 class FlaggerConflictError(FlaggerError):
     """The id is taken, or the flagger is already in the state asked for."""
+
+    kind = ErrorKind.CONFLICT
+    code = "conflict"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +137,7 @@ class FlaggerRegistry:
             )
             AuditLog(session).append(
                 actor,
-                "flagger.registered",
+                AuditAction.FLAGGER_REGISTERED,
                 "trusted_flagger",
                 new.id,
                 {
@@ -179,7 +185,11 @@ class FlaggerRegistry:
             row.state, row.updated_at = state.value, now
             if state is FlaggerState.SUSPENDED:
                 row.suspended_at, row.suspension_reason = now, reason
-            action = "flagger.suspended" if state is FlaggerState.SUSPENDED else "flagger.reinstated"
+            action = (
+                AuditAction.FLAGGER_SUSPENDED
+                if state is FlaggerState.SUSPENDED
+                else AuditAction.FLAGGER_REINSTATED
+            )
             AuditLog(session).append(
                 actor, action, "trusted_flagger", flagger_id, {"reason": reason} if reason else {}, now
             )

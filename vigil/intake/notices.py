@@ -13,7 +13,7 @@ abuse, Art. 16(2)(c)) and that it is sent in good faith. Vigil receives it in on
 3. otherwise the notice opens a case on the content, or joins its open case, with a deadline
    (:data:`~vigil.domain.notices.TRUSTED_FLAGGER_PERIOD` for a trusted flagger within its expertise,
    :data:`~vigil.domain.notices.USER_NOTICE_PERIOD` for anyone else), and the reviewer's decision
-   answers it (:func:`vigil.store.notices.answer_waiting`);
+   answers it (:func:`vigil.review.answering.answer_waiting`);
 4. receipt is confirmed: in the response, and to the platform as a ``notice.received`` event.
 """
 
@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session
 
 from vigil.domain.content import Content
 from vigil.domain.decisions import RESTRICTING_OUTCOMES, Decision, DecisionContext, Source
+from vigil.domain.errors import ErrorKind, VigilError
+from vigil.domain.events import AuditAction, EventType
 from vigil.domain.ids import iso, new_id
 from vigil.domain.notices import (
     ANONYMOUS_CATEGORIES,
@@ -39,6 +41,7 @@ from vigil.domain.notices import (
 from vigil.domain.roles import Role
 from vigil.domain.signals import Signal
 from vigil.domain.taxonomy import Category
+from vigil.enforce.events import emit
 from vigil.intake.flaggers import FlaggerRegistry
 from vigil.pipeline.service import Pipeline
 from vigil.review.notice_cases import route_notice
@@ -47,6 +50,7 @@ from vigil.store import notices as notice_store
 from vigil.store.audit import AuditLog
 from vigil.store.notices import NoticeInfo, NoticeScope
 from vigil.store.tables import Notice
+from vigil.transparency import daily
 
 # Art. 16(2)(a) asks for "a sufficiently substantiated explanation": a word or two is not one.
 MIN_EXPLANATION = 10
@@ -94,22 +98,21 @@ class Notifier:
     bound_to: str | None
 
 
-class NoticeError(Exception):
-    """A refused notice: ``status`` and ``code`` are what the API answers."""
+class NoticeError(VigilError):
+    """A refused notice: ``code`` says why, for machines; the kind how the API answers it."""
 
-    status = 422
+    kind = ErrorKind.INVALID
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code=code)
 
 
 class NoticeForbiddenError(NoticeError):
-    status = 403
+    kind = ErrorKind.FORBIDDEN
 
 
 class NoticeNotFoundError(NoticeError, LookupError):
-    status = 404
+    kind = ErrorKind.NOT_FOUND
 
 
 def missing_elements(request: NoticeRequest) -> list[str]:
@@ -157,6 +160,21 @@ class _InForce:
     decision: Decision
     signals: Sequence[Signal]
     content: Content | None
+
+
+def confirm_receipt(session: Session, row: Notice, now: datetime) -> str:
+    """Send the ``notice.received`` event (the platform confirms receipt to the notifier, DSA
+    Art. 16(4)); returns its id. No contact details travel: the platform knows its user."""
+    body = {"notice_id": row.id, "content_id": row.content_id, "received_at": iso(row.received_at)}
+    return emit(session, EventType.NOTICE_RECEIVED, body, now)
+
+
+def request_content(session: Session, row: Notice, now: datetime) -> str:
+    """Ask the platform, through a ``content.requested`` event, to send the item ``row`` names;
+    returns the event's id. The notice's reasons stay with Vigil: the platform needs only where.
+    (Only the platform supplies content, so the notice waits for it.)"""
+    body = {"notice_id": row.id, "content_id": row.content_id, "url": row.url}
+    return emit(session, EventType.CONTENT_REQUESTED, body, now)
 
 
 class NoticeDesk:
@@ -238,10 +256,11 @@ class NoticeDesk:
                 automated=None,
             )
             notice_store.add_notice(session, row)
-            event_id = notice_store.confirm_receipt(session, row, now)
+            daily.count_notice_received(session, row)
+            event_id = confirm_receipt(session, row, now)
             requested = None
             if in_force is None:
-                requested = notice_store.request_content(session, row, now)
+                requested = request_content(session, row, now)
             elif in_force.decision.outcome not in RESTRICTING_OUTCOMES:
                 row.case_id = route_notice(
                     session,
@@ -256,7 +275,7 @@ class NoticeDesk:
                 )
             audit.append(
                 actor=notifier.actor,
-                action="notice.received",
+                action=AuditAction.NOTICE_RECEIVED,
                 subject_type="content",
                 subject_id=content_id,
                 payload={
@@ -273,7 +292,7 @@ class NoticeDesk:
             )
             if in_force is not None and row.case_id is None:
                 # already restricted: the decision in force is the answer
-                notice_store.answer(
+                self.pipeline.answering.notice_answered(
                     session, row, in_force.decision_id, in_force.decision, notifier.actor, now
                 )
             return notice_store.info(row)
@@ -333,7 +352,7 @@ class NoticeDesk:
         with self.store.transaction() as session:
             AuditLog(session).append(
                 actor=notifier.actor,
-                action="notice.refused",
+                action=AuditAction.NOTICE_REFUSED,
                 subject_type="trusted_flagger",
                 subject_id=notifier.bound_to or "",
                 payload={

@@ -4,6 +4,11 @@ Every decision, whatever took it (detection, a reviewer, an appeal, an authority
 through ``Pipeline._act``; the hooks listed here run there, in the decision's own transaction, so a
 decision can never be recorded without its statement of reasons, its place in the day's figures,
 its evidence or its hotline report, nor these without the decision.
+
+Review is a hook too: ``Pipeline`` runs :class:`vigil.review.routing.CaseOpening` after these (its
+``open_cases``), which opens or joins the subject's case where the decision asks for review. A hook
+is anything with this signature; add one by passing ``after_decision`` (``create_app`` adds the
+evidence hooks of ``vigil.enforce.evidence`` so).
 """
 
 from __future__ import annotations

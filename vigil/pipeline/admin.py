@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from vigil.detect.hashing.banks import ParsedFile, RefusedRow
+from vigil.domain.events import AuditAction
 from vigil.domain.hashes import ListedHash
 from vigil.domain.ids import utcnow
 from vigil.domain.roles import Role
@@ -50,7 +51,7 @@ class Admin:
         self,
         session: Session,
         actor: str,
-        action: str,
+        action: AuditAction,
         subject_type: str,
         subject_id: str,
         payload: dict[str, Any],
@@ -67,7 +68,7 @@ class Admin:
                 if result.changed:
                     audit.append(
                         actor,
-                        "policy.applied",
+                        AuditAction.POLICY_APPLIED,
                         "policy",
                         result.id,
                         {"version": result.version},
@@ -83,7 +84,7 @@ class Admin:
             self._audit(
                 session,
                 actor,
-                "bank.created",
+                AuditAction.BANK_CREATED,
                 "bank",
                 name,
                 {"category": category.value, "source": source, "threshold": threshold},
@@ -100,7 +101,7 @@ class Admin:
                 self._audit(
                     session,
                     actor,
-                    "bank.hashes_added",
+                    AuditAction.BANK_HASHES_ADDED,
                     "bank",
                     name,
                     {
@@ -136,7 +137,7 @@ class Admin:
             self._audit(
                 session,
                 actor,
-                "bank.enabled" if enabled else "bank.disabled",
+                AuditAction.BANK_ENABLED if enabled else AuditAction.BANK_DISABLED,
                 "bank",
                 name,
                 {"version": bank.version},
@@ -151,7 +152,7 @@ class Admin:
             self._audit(
                 session,
                 actor,
-                "key.created",
+                AuditAction.KEY_CREATED,
                 "api_key",
                 info.id,
                 {"role": role.value, "label": label, "bound_to": bound_to},
@@ -162,7 +163,7 @@ class Admin:
         with self.store.transaction() as session:
             info = key_store.revoke_key(session, key_id, self.clock())
             if info is not None:
-                self._audit(session, actor, "key.revoked", "api_key", key_id, {})
+                self._audit(session, actor, AuditAction.KEY_REVOKED, "api_key", key_id, {})
         return info
 
     def rotate_key(self, key_id: str, actor: str) -> tuple[key_store.KeyInfo, str] | None:
@@ -173,20 +174,20 @@ class Admin:
                 return None
             key_store.revoke_key(session, key_id, self.clock())
             info, token = key_store.create_key(session, old.role, old.label, old.bound_to, self.clock())
-            self._audit(session, actor, "key.rotated", "api_key", key_id, {"replaced_by": info.id})
+            self._audit(session, actor, AuditAction.KEY_ROTATED, "api_key", key_id, {"replaced_by": info.id})
         return info, token
 
     def create_webhook(self, url: str, description: str, actor: str) -> tuple[outbox_store.EndpointInfo, str]:
         with self.store.transaction() as session:
             endpoint, secret = outbox_store.create_endpoint(session, url, description, self.clock())
-            self._audit(session, actor, "webhook.created", "webhook", endpoint.id, {"url": url})
+            self._audit(session, actor, AuditAction.WEBHOOK_CREATED, "webhook", endpoint.id, {"url": url})
         return endpoint, secret
 
     def deactivate_webhook(self, endpoint_id: str, actor: str) -> outbox_store.EndpointInfo | None:
         with self.store.transaction() as session:
             endpoint = outbox_store.deactivate_endpoint(session, endpoint_id, self.clock())
             if endpoint is not None:
-                self._audit(session, actor, "webhook.deactivated", "webhook", endpoint_id, {})
+                self._audit(session, actor, AuditAction.WEBHOOK_DEACTIVATED, "webhook", endpoint_id, {})
         return endpoint
 
     def retry_delivery(self, delivery_id: int, actor: str) -> bool:
@@ -194,6 +195,11 @@ class Admin:
             revived = outbox_store.retry_delivery(session, delivery_id, self.clock())
             if revived:
                 self._audit(
-                    session, actor, "webhook.delivery_retried", "webhook_delivery", str(delivery_id), {}
+                    session,
+                    actor,
+                    AuditAction.WEBHOOK_DELIVERY_RETRIED,
+                    "webhook_delivery",
+                    str(delivery_id),
+                    {},
                 )
         return revived

@@ -16,11 +16,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from vigil.background import PollingThread
-from vigil.detect.hashing.digest_detector import BankRef
-from vigil.detect.hashing.pdq_detector import PdqBankIndex, PdqEntry
+from vigil.detect.registry import SIGNAL_TYPES
 from vigil.domain.decisions import DecisionContext, Source
-from vigil.domain.hashes import HashType, parse_vpdq
-from vigil.domain.taxonomy import Category
 from vigil.pipeline.service import Pipeline
 from vigil.store import banks as bank_store
 from vigil.store import retro as retro_store
@@ -29,20 +26,23 @@ log = logging.getLogger(__name__)
 
 
 class _JobHashes:
-    """The new bank hashes of one job, ready to match against.
+    """The new bank hashes of one job, ready to match against: per type, its signal type's matcher.
 
-    A video's frames join the PDQ hashes: a seen video with a frame near one of them is a
-    candidate, and re-deciding it applies the full video-matching rule (share of frames matched).
+    A stored content hash is matched against the job's hashes of its own type (a seen video's
+    frames, stored as ``vpdq`` rows, against the new videos' frames). Types no content hash is stored
+    for, or no longer registered, are left out.
     """
 
     def __init__(self, job_id: int, hashes: list[tuple[str, str]], threshold: int) -> None:
         self.job_id = job_id
-        self.digests = {(t, v) for t, v in hashes if t in (HashType.MD5.value, HashType.SHA256.value)}
-        placeholder = BankRef("job", 0, Category.SPAM)  # only distances matter here
-        images = [v for t, v in hashes if t == HashType.PDQ.value]
-        frames = [f.pdq for t, v in hashes if t == HashType.VPDQ.value for f in parse_vpdq(v)]
-        self.pdq = PdqBankIndex(PdqEntry(i, v, placeholder, threshold) for i, v in enumerate(images))
-        self.frames = PdqBankIndex(PdqEntry(i, v, placeholder, threshold) for i, v in enumerate(frames))
+        by_type: dict[str, list[str]] = {}
+        for hash_type, value in hashes:
+            by_type.setdefault(hash_type, []).append(value)
+        self.matchers: dict[str, Callable[[str], bool]] = {
+            hash_type: signal_type.retro_matcher(values, threshold)
+            for hash_type, values in by_type.items()
+            if (signal_type := SIGNAL_TYPES.find(hash_type)) is not None
+        }
 
 
 class RetroMatcher:
@@ -77,14 +77,14 @@ class RetroMatcher:
         hashes = self._hashes
         matched: set[str] = set()
         for row in rows:
-            if (row.hash_type, row.value) in hashes.digests:
+            matches = hashes.matchers.get(row.hash_type)
+            if matches is None:
+                continue
+            # a hash with a quality (PDQ, a video's frame) too low to match reliably is skipped
+            if row.quality is not None and row.quality < self.pdq_quality_threshold:
+                continue
+            if matches(row.value):
                 matched.add(row.content_id)
-            elif row.hash_type in (HashType.PDQ.value, HashType.VPDQ.value):
-                if row.quality is not None and row.quality < self.pdq_quality_threshold:
-                    continue
-                index = hashes.pdq if row.hash_type == HashType.PDQ.value else hashes.frames
-                if len(index) and index.match([row.value]):
-                    matched.add(row.content_id)
         cursor = rows[-1].id if rows else job.content_last
 
         def record_progress(session: Session) -> None:

@@ -19,10 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vigil.detect.base import Detector, DetectorRegistry
-from vigil.detect.hashing.digest_detector import DigestBankDetector, DigestIndex
-from vigil.detect.hashing.pdq_detector import PdqBankDetector, PdqBankIndex
-from vigil.detect.hashing.video_detector import VpdqBankDetector, VpdqBankIndex
-from vigil.domain.cases import CaseReason
+from vigil.detect.registry import SIGNAL_TYPES
+from vigil.detect.signal_types import BankEntry, BankIndex, IndexSettings, SignalType
 from vigil.domain.content import Content
 from vigil.domain.decisions import (
     OUTCOME_ACTIONS,
@@ -33,24 +31,22 @@ from vigil.domain.decisions import (
     DecisionContext,
     Source,
 )
-from vigil.domain.enforcement import ENFORCEMENT_EVENT
-from vigil.domain.hashes import HashType, parse_vpdq
+from vigil.domain.events import AuditAction
 from vigil.domain.ids import new_id, utcnow
 from vigil.domain.signals import Signal
 from vigil.domain.taxonomy import Category
-from vigil.enforce.actions import enforcement_payload
+from vigil.enforce.actions import request_enforcement
 from vigil.pipeline.accountability import DecisionHook, decision_hooks
+from vigil.pipeline.answers import ANSWERS
 from vigil.policy.engine import CompiledPolicy, PolicySet, compile_policy
-from vigil.review.cases import create_case, open_or_join
+from vigil.review.answering import Answering
 from vigil.review.notice_cases import take_up_waiting_notices
-from vigil.review.quality import qa_sampled
 from vigil.review.queues import QueueConfig, load_queue_config
+from vigil.review.routing import CaseOpening
 from vigil.review.strikes import StrikeRules, load_strike_rules, with_strikes
 from vigil.store import banks as bank_store
-from vigil.store import cases as case_store
 from vigil.store import content as content_store
 from vigil.store import notices as notice_store
-from vigil.store import outbox as outbox_store
 from vigil.store import policies as policy_store
 from vigil.store.audit import AuditLog
 from vigil.store.db import Store
@@ -73,31 +69,50 @@ class HashMatch:
 
     bank: str
     category: Category
-    hash_type: HashType
+    hash_type: str
     distance: int
 
 
 class _Snapshot:
-    """Detectors and policies built from the store, rebuilt only when banks or policies change."""
+    """Detectors and policies built from the store, rebuilt only when banks or policies change.
+
+    One bank index per index group of the registered signal types (``detect/signal_types.py``),
+    each with its detector, in the registry's order (digests, PDQ, vPDQ, then plugins' types).
+    """
 
     def __init__(self, pdq_quality_threshold: int, detectors: Sequence[Detector]) -> None:
         self.bank_fingerprint: tuple[tuple[int, int, bool], ...] | None = None
         self.max_hash_id = 0
         self.policy_fingerprint: object = None
         self.pdq_quality_threshold = pdq_quality_threshold
-        self.digests = DigestIndex(())
-        self.pdq = PdqBankIndex(())
-        self.video = VpdqBankIndex((), pdq_quality_threshold)
+        self.settings = IndexSettings(pdq_quality_threshold)
+        self.groups: dict[str, tuple[SignalType, ...]] = SIGNAL_TYPES.index_groups()
+        self._group_of = {t.name: group for group, types in self.groups.items() for t in types}
+        self.hash_types = list(self._group_of)
+        self.indexes: dict[str, BankIndex] = {
+            group: types[0].build_index((), self.settings) for group, types in self.groups.items()
+        }
         self.detectors = DetectorRegistry(
-            [
-                DigestBankDetector(self.digests),
-                PdqBankDetector(self.pdq, pdq_quality_threshold),
-                VpdqBankDetector(self.video),
-                *detectors,
-            ]
+            [*(index.detector() for index in self.indexes.values()), *detectors]
         )
         self.policies = PolicySet(())
         self.lock = threading.Lock()
+
+    @property
+    def digests(self) -> BankIndex:
+        return self.indexes["digest"]
+
+    @property
+    def pdq(self) -> BankIndex:
+        return self.indexes["pdq"]
+
+    @property
+    def video(self) -> BankIndex:
+        return self.indexes["vpdq"]
+
+    def index_of(self, hash_type: str) -> BankIndex:
+        """The index that holds the banks' hashes of ``hash_type`` (InvalidHashError if unknown)."""
+        return self.indexes[SIGNAL_TYPES.get(hash_type).group]
 
     def refresh(self, session: Session) -> tuple[DetectorRegistry, PolicySet]:
         with self.lock:
@@ -117,19 +132,19 @@ class _Snapshot:
         same_banks = self.bank_fingerprint is not None and [(b, e) for b, _, e in banks] == [
             (b, e) for b, _, e in self.bank_fingerprint
         ]
-        if same_banks:
-            # only hashes were added (banks never lose hashes): take in the new ones, since a full
-            # rebuild of a ten-million-hash index would stall every request behind it
-            self.digests.add(bank_store.digest_entries(session, after_id=self.max_hash_id))
-            self.pdq.add(bank_store.pdq_entries(session, after_id=self.max_hash_id))
-            self.video.add(bank_store.video_entries(session, after_id=self.max_hash_id))
-        else:
-            self.digests = DigestIndex(bank_store.digest_entries(session))
-            self.pdq = PdqBankIndex(bank_store.pdq_entries(session))
-            self.video = VpdqBankIndex(bank_store.video_entries(session), self.pdq_quality_threshold)
-            self.detectors.replace(DigestBankDetector(self.digests))
-            self.detectors.replace(PdqBankDetector(self.pdq, self.pdq_quality_threshold))
-            self.detectors.replace(VpdqBankDetector(self.video))
+        after_id = self.max_hash_id if same_banks else 0
+        by_group: dict[str, list[BankEntry]] = {group: [] for group in self.groups}
+        for entry in bank_store.bank_entries(session, self.hash_types, after_id=after_id):
+            by_group[self._group_of[entry.hash_type]].append(entry)
+        for group, types in self.groups.items():
+            if same_banks:
+                # only hashes were added (banks never lose hashes): take in the new ones, since a full
+                # rebuild of a ten-million-hash index would stall every request behind it
+                self.indexes[group].add(by_group[group])
+            else:
+                index = types[0].build_index(by_group[group], self.settings)
+                self.indexes[group] = index
+                self.detectors.replace(index.detector())
         self.bank_fingerprint = banks
         self.max_hash_id = newest
 
@@ -147,6 +162,7 @@ class Pipeline:
         qa_sample_rate: float = 0.0,
         strike_rules: StrikeRules | None = None,
         after_decision: Sequence[DecisionHook] | None = None,
+        open_cases: DecisionHook | None = None,
     ) -> None:
         """``detectors`` are those that need nothing from the store (the text classifier); the bank
         detectors are built here, from the store, and rebuilt when the banks change."""
@@ -159,6 +175,12 @@ class Pipeline:
         # what every recorded decision brings about besides enforcement and review, in the same
         # transaction: its statement of reasons, the day's figures, evidence and hotline reports
         self.after_decision = tuple(after_decision) if after_decision is not None else decision_hooks()
+        # and, after those, the hook that puts decisions before a person: opens or joins a review case
+        # where the decision asks for one, and draws the QA sample (vigil/review/routing.py)
+        self.open_cases = open_cases or CaseOpening(self.queues, qa_sample_rate)
+        # what answering a notice or an appeal brings about (figures, the notifier's event, audit),
+        # handed to the review desks, which sit below transparency and enforce
+        self.answering: Answering = ANSWERS
 
     def policies_in_force(self, session: Session) -> tuple[CompiledPolicy, ...]:
         """The policies in force, from the compiled set this pipeline keeps (re-read from the store
@@ -187,31 +209,24 @@ class Pipeline:
         signals = detectors.detect(content)
         return signals, policies.decide(content, signals, context)
 
-    def lookup(self, hashes: Sequence[tuple[HashType, str]]) -> list[list[HashMatch]]:
-        """Which bank hashes each of ``hashes`` matches (exact for digests, by distance for PDQ and vPDQ).
+    def lookup(self, hashes: Sequence[tuple[str, str]]) -> list[list[HashMatch]]:
+        """Which bank hashes each of ``hashes`` (type name, normalised value) matches: exact for
+        digests, by distance for PDQ and vPDQ, as its signal type's index matches it.
 
         This is the privacy-preserving path: a platform that hashes on the device sends hashes only,
         and Vigil neither sees the media nor records the look-up as content.
         """
         with self.store.transaction() as session:
             self._snapshot.refresh(session)
-        digests, pdq, video = self._snapshot.digests, self._snapshot.pdq, self._snapshot.video
         results: list[list[HashMatch]] = []
         for hash_type, value in hashes:
-            if hash_type is HashType.PDQ:
-                found = [
-                    HashMatch(m.bank.name, m.bank.category, hash_type, m.distance) for m in pdq.match([value])
-                ]
-            elif hash_type is HashType.VPDQ:
-                found = [
+            index = self._snapshot.index_of(hash_type)
+            results.append(
+                [
                     HashMatch(m.bank.name, m.bank.category, hash_type, m.distance)
-                    for m in video.match(parse_vpdq(value))
+                    for m in index.lookup(hash_type, value)
                 ]
-            else:
-                found = [
-                    HashMatch(b.name, b.category, hash_type, 0) for b in digests.lookup(hash_type, value)
-                ]
-            results.append(found)
+            )
         return results
 
     def submit(self, items: Sequence[Content], context: DecisionContext, actor: str) -> list[Outcome]:
@@ -260,7 +275,7 @@ class Pipeline:
         for new in fresh:
             self._act(session, audit, new, actor, now)
         # the platform has just sent these items: notices may have been waiting for them
-        take_up_waiting_notices(session, audit, self.queues, fresh, actor, now)
+        take_up_waiting_notices(session, self.answering, audit, self.queues, fresh, actor, now)
         results: list[Outcome] = []
         first_in_request: set[str] = set()
         for content in items:
@@ -368,7 +383,8 @@ class Pipeline:
         now: datetime,
         previous: content_store.StoredDecision | None = None,
     ) -> None:
-        """Enforce, audit and, where the decision asks for it, open or join a review case.
+        """Enforce, audit, and run the decision hooks, the last of which opens or joins a review case
+        where the decision asks for one.
 
         The platform hears of a decision when it changes what is in force on the subject: the first
         restriction, a different one, or none any more (``previous`` is the decision it replaces).
@@ -377,13 +393,11 @@ class Pipeline:
         event_id = None
         before = previous.decision if previous is not None else None
         if _enforcement_changes(before, decision):
-            event_id = new_id("evt")
             supersedes = previous.id if previous is not None else None
-            payload = enforcement_payload(event_id, new.id, decision, now, supersedes)
-            outbox_store.enqueue(session, event_id, ENFORCEMENT_EVENT, new.id, payload, now)
+            event_id = request_enforcement(session, new.id, decision, now, supersedes)
         audit.append(
             actor=actor,
-            action="decision.created",
+            action=AuditAction.DECISION_CREATED,
             subject_type=decision.subject.type.value,
             subject_id=decision.subject.id,
             payload={
@@ -398,30 +412,8 @@ class Pipeline:
             },
             at=now,
         )
-        for hook in self.after_decision:
+        for hook in (*self.after_decision, self.open_cases):
             hook(session, new, previous, actor, now)
-        if decision.review_needed:
-            open_or_join(
-                session, audit, self.queues, new.id, decision, new.content, tuple(new.signals), actor, now
-            )
-        elif (
-            decision.restricts
-            and qa_sampled(new.id, self.qa_sample_rate)
-            and case_store.open_case_of(session, decision.subject) is None
-        ):
-            # a share of what machines decide alone is checked by a person, to measure agreement
-            create_case(
-                session,
-                audit,
-                self.queues,
-                CaseReason.QA_SAMPLE,
-                new.id,
-                decision,
-                new.content,
-                tuple(new.signals),
-                actor,
-                now,
-            )
 
 
 def _enforcement_changes(before: Decision | None, after: Decision) -> bool:

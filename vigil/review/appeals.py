@@ -15,16 +15,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from vigil.domain.cases import CaseReason, RoutingFacts
+from vigil.domain.errors import ErrorKind, NotFoundError, VigilError
+from vigil.domain.events import AuditAction
 from vigil.domain.ids import new_id
 from vigil.domain.taxonomy import Category
-from vigil.review.cases import create_case, restand
-from vigil.review.queues import QueueConfig
+from vigil.review.cases import DecisionPath
+from vigil.review.routing import create_case, restand
 from vigil.store import appeals as appeal_store
 from vigil.store import cases as case_store
 from vigil.store import content as content_store
 from vigil.store.appeals import AppealInfo
 from vigil.store.audit import AuditLog
-from vigil.store.db import Store
 from vigil.store.tables import Appeal
 
 # DSA Art. 20(1): the complaint-handling system is open "for a period of at least six months
@@ -32,18 +33,25 @@ from vigil.store.tables import Appeal
 APPEAL_WINDOW = timedelta(days=183)
 
 
-class AppealError(ValueError):
+class AppealError(VigilError, ValueError):
     """An appeal that cannot be taken, said so the platform can tell its user."""
 
+    code = "appeal_refused"
 
-class AppealedDecisionNotFoundError(AppealError, LookupError):
-    pass
+
+class AppealedDecisionNotFoundError(AppealError, NotFoundError):
+    kind = ErrorKind.NOT_FOUND
+    code = "not_found"
 
 
 class AppealDesk:
-    def __init__(self, store: Store, queues: QueueConfig, clock: Callable[[], datetime]) -> None:
-        self.store = store
-        self.queues = queues
+    """Takes appeals and puts them before a reviewer; the decision path (:class:`DecisionPath`, the
+    pipeline) gives it its store, its queues and what an appeal brings about (the day's figures)."""
+
+    def __init__(self, pipeline: DecisionPath, clock: Callable[[], datetime]) -> None:
+        self.store = pipeline.store
+        self.queues = pipeline.queues
+        self.answering = pipeline.answering
         self.clock = clock
 
     def file(self, decision_id: str, appellant: str, statement: str, actor: str) -> tuple[AppealInfo, bool]:
@@ -106,26 +114,25 @@ class AppealDesk:
                     now,
                     excluded_actor=excluded,
                 )
-            info = appeal_store.add_appeal(
-                session,
-                Appeal(
-                    id=new_id("apl"),
-                    decision_id=decision_id,
-                    subject_type=appealed.decision.subject.type.value,
-                    subject_id=appealed.decision.subject.id,
-                    appellant=appellant,
-                    statement=statement,
-                    received_at=now,
-                    case_id=case_id,
-                    state="open",
-                    outcome=None,
-                    decided_at=None,
-                    result_decision_id=None,
-                ),
+            row = Appeal(
+                id=new_id("apl"),
+                decision_id=decision_id,
+                subject_type=appealed.decision.subject.type.value,
+                subject_id=appealed.decision.subject.id,
+                appellant=appellant,
+                statement=statement,
+                received_at=now,
+                case_id=case_id,
+                state="open",
+                outcome=None,
+                decided_at=None,
+                result_decision_id=None,
             )
+            info = appeal_store.add_appeal(session, row)
+            self.answering.appeal_filed(session, row)
             audit.append(
                 actor=actor,
-                action="appeal.received",
+                action=AuditAction.APPEAL_RECEIVED,
                 subject_type=info.subject.type.value,
                 subject_id=info.subject.id,
                 payload={"appeal_id": info.id, "decision_id": decision_id, "case_id": case_id},

@@ -1,27 +1,26 @@
-"""The life of a case: opened by a decision that needs review, claimed, decided by a person.
+"""The case desk: what reviewers do with a case, from claim to verdict.
 
-Every decision that asks for review opens a case on its subject, or joins the subject's open case
-(a second finding or report never opens a duplicate; the case then reviews the newest decision).
-The queue comes from the routing rules of the queue configuration (``queues.py``), the order in a
-queue from :func:`vigil.review.priority.priority`, computed when the queue is read, because a
-deadline makes it rise with time.
+Cases are opened by decisions that need review, in the queue the routing rules choose
+(:mod:`vigil.review.routing`). A reviewer claims a case and holds it under a lease that expires
+(:data:`LEASE`), so no two reviewers work on one case and a case left open in a closed browser tab
+returns to the queue. The reviewer's verdict becomes a Decision on the same path as automated ones
+(recorded, enforced through the outbox, audited), which closes the case.
 
-A reviewer claims a case and holds it under a lease that expires (:data:`LEASE`), so no two
-reviewers work on one case and a case left open in a closed browser tab returns to the queue. The
-reviewer's verdict becomes a Decision on the same path as automated ones (recorded, enforced through
-the outbox, audited), which closes the case.
+The desk records through the pipeline, which it is given as a :class:`DecisionPath`; it does not
+import it (the pipeline opens cases through :class:`vigil.review.routing.CaseOpening`, a decision
+hook), so the review layer stays below the pipeline (docs/architecture.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from vigil.domain.cases import CaseReason, CaseState, PriorityFacts, ReviewMode, RoutingFacts
+from vigil.domain.cases import CaseState
 from vigil.domain.content import Content, Subject
 from vigil.domain.decisions import (
     PLATFORM_ACTIONS,
@@ -31,143 +30,53 @@ from vigil.domain.decisions import (
     PolicyRef,
     Source,
 )
-from vigil.domain.ids import new_id
+from vigil.domain.errors import ErrorKind, NotFoundError, VigilError
+from vigil.domain.events import AuditAction
 from vigil.domain.jurisdictions import GLOBAL
 from vigil.domain.roles import Role
 from vigil.domain.signals import Signal
-from vigil.domain.taxonomy import Category
-from vigil.review.priority import SOURCE_WEIGHT, standing_priority
+from vigil.policy.engine import CompiledPolicy
+from vigil.review.answering import Answering, answer_waiting, close_appeals
+from vigil.review.priority import SOURCE_WEIGHT
 from vigil.review.queues import QueueConfig
 from vigil.store import cases as case_store
 from vigil.store import content as content_store
 from vigil.store import notices as notice_store
-from vigil.store.appeals import close_appeals
 from vigil.store.audit import AuditLog
+from vigil.store.db import Store
 from vigil.store.tables import Case
-
-if TYPE_CHECKING:  # the pipeline opens cases through open_or_join, so it imports this module
-    from vigil.pipeline.service import Pipeline
 
 LEASE = timedelta(minutes=15)
 
-
-def _language(content: Content | None, signals: tuple[Signal, ...]) -> str:
-    if content is not None and content.language:
-        return content.language[:2].lower()
-    return next((s.language for s in signals if s.language), "")
+# how a case closed (its history's kind) and the audit action that records it
+_CLOSED_BY = {"decided": AuditAction.CASE_DECIDED, "closed_by_order": AuditAction.CASE_CLOSED_BY_ORDER}
 
 
-def open_or_join(
-    session: Session,
-    audit: AuditLog,
-    queues: QueueConfig,
-    decision_id: str,
-    decision: Decision,
-    content: Content | None,
-    signals: tuple[Signal, ...],
-    actor: str,
-    now: datetime,
-) -> str:
-    """The id of the case that reviews ``decision``: the subject's open case, or a new one."""
-    reason = CaseReason.REVIEW_BEFORE if decision.review is ReviewMode.BEFORE else CaseReason.REVIEW_AFTER
-    case = case_store.open_case_of(session, decision.subject)
-    if case is not None:
-        previous = case.decision_id
-        case.decision_id = decision_id
-        case.updated_at = now
-        if reason is CaseReason.REVIEW_BEFORE:  # what now waits for a person matters more
-            case.reason = reason.value
-        if content is not None:
-            case.reach = max(case.reach, content.reach)
-        restand(case)
-        case_store.add_event(
-            session, case.id, now, actor, "joined", {"decision_id": decision_id, "replaces": previous}
-        )
-        return case.id
-    return create_case(session, audit, queues, reason, decision_id, decision, content, signals, actor, now)
+class DecisionPath(Protocol):
+    """What the desk needs of the decision path (:class:`vigil.pipeline.service.Pipeline`): its store
+    and queues, what answering notices and appeals brings about, the policies in force, and
+    recording a person's decision like any other."""
 
+    @property
+    def store(self) -> Store: ...
 
-def restand(case: Case) -> None:
-    """Keep the case's stored standing priority in step with what it is computed from."""
-    facts = PriorityFacts(
-        Category(case.category) if case.category else None,
-        case.source,
-        CaseReason(case.reason),
-        case.reach,
-        case.deadline,
-    )
-    case.standing = standing_priority(facts)
+    @property
+    def queues(self) -> QueueConfig: ...
 
+    @property
+    def answering(self) -> Answering: ...
 
-def create_case(
-    session: Session,
-    audit: AuditLog,
-    queues: QueueConfig,
-    reason: CaseReason,
-    decision_id: str,
-    decision: Decision,
-    content: Content | None,
-    signals: tuple[Signal, ...],
-    actor: str,
-    now: datetime,
-    excluded_actor: str | None = None,
-    *,
-    deadline: datetime | None = None,
-    source: Source | None = None,
-    category: Category | None = None,
-) -> str:
-    """Open a case on ``decision``'s subject in the queue the routing rules choose; returns its id.
+    def policies_in_force(self, session: Session) -> tuple[CompiledPolicy, ...]: ...
 
-    A notice opens its case with its own deadline, source and alleged category in place of the
-    reviewed decision's (which may have found nothing): they route and rank the case.
-    """
-    category = category or decision.category
-    facts = RoutingFacts(
-        reason=reason,
-        category=category,
-        source=(source or decision.source).value,
-        language=_language(content, signals),
-        country=(content.country or "") if content is not None else "",
-    )
-    case = Case(
-        id=new_id("case"),
-        subject_type=decision.subject.type.value,
-        subject_id=decision.subject.id,
-        content_id=content.id if content is not None else None,
-        state=CaseState.OPEN.value,
-        reason=reason.value,
-        queue=queues.route(facts),
-        category=category.value if category else None,
-        source=facts.source,
-        language=facts.language,
-        country=facts.country,
-        reach=content.reach if content is not None else 0,
-        deadline=deadline,
-        standing=0,
-        decision_id=decision_id,
-        assignee=None,
-        lease_expires_at=None,
-        escalated=False,
-        opened_at=now,
-        updated_at=now,
-        closed_at=None,
-        closing_decision_id=None,
-        excluded_actor=excluded_actor,
-    )
-    restand(case)
-    case_store.add_case(session, case)
-    case_store.add_event(
-        session, case.id, now, actor, "opened", {"decision_id": decision_id, "queue": case.queue}
-    )
-    audit.append(
-        actor=actor,
-        action="case.opened",
-        subject_type=decision.subject.type.value,
-        subject_id=decision.subject.id,
-        payload={"case_id": case.id, "queue": case.queue, "reason": reason.value, "decision_id": decision_id},
-        at=now,
-    )
-    return case.id
+    def record_reviewed(
+        self,
+        session: Session,
+        content: Content,
+        decision: Decision,
+        signals: Sequence[Signal],
+        actor: str,
+        now: datetime,
+    ) -> tuple[str, Decision]: ...
 
 
 def _brought_by(reviewed: Decision, noticed: tuple[Source, str | None] | None) -> tuple[Source, str | None]:
@@ -180,6 +89,7 @@ def _brought_by(reviewed: Decision, noticed: tuple[Source, str | None] | None) -
 
 def _close(
     session: Session,
+    answering: Answering,
     row: Case,
     reviewed: Decision | None,
     decision_id: str,
@@ -207,11 +117,11 @@ def _close(
         {"decision_id": decision_id, "actions": sorted(a.value for a in decision.actions), **detail},
     )
     if reviewed is not None:
-        close_appeals(session, row.id, reviewed, decision_id, decision, actor, now)
-    notice_store.answer_waiting(session, row.content_id, decision_id, decision, actor, now)
+        close_appeals(session, answering, row.id, reviewed, decision_id, decision, actor, now)
+    answer_waiting(session, answering, row.content_id, decision_id, decision, actor, now)
     AuditLog(session).append(
         actor=actor,
-        action=f"case.{kind}",
+        action=_CLOSED_BY[kind],
         subject_type=row.subject_type,
         subject_id=row.subject_id,
         payload={"case_id": row.id, "decision_id": decision_id, "reviewed": row.decision_id, **detail},
@@ -221,6 +131,7 @@ def _close(
 
 def close_by_order(
     session: Session,
+    answering: Answering,
     subject: Subject,
     decision_id: str,
     decision: Decision,
@@ -238,6 +149,7 @@ def close_by_order(
     row.assignee = None  # no reviewer decided: a claim held on the case lapses with it
     _close(
         session,
+        answering,
         row,
         reviewed.decision if reviewed is not None else None,
         decision_id,
@@ -250,16 +162,23 @@ def close_by_order(
     return row.id
 
 
-class CaseError(Exception):
+class CaseError(VigilError):
     """A refused case operation, said so the reviewer can act on it."""
 
+    kind = ErrorKind.CONFLICT
+    code = "conflict"
 
-class CaseNotFoundError(CaseError, LookupError):
-    pass
+
+class CaseNotFoundError(CaseError, NotFoundError):
+    kind = ErrorKind.NOT_FOUND
+    code = "not_found"
 
 
 class CaseForbiddenError(CaseError):
     """The caller's role may not see this case's queue."""
+
+    kind = ErrorKind.FORBIDDEN
+    code = "forbidden"
 
 
 class CaseConflictError(CaseError):
@@ -268,6 +187,9 @@ class CaseConflictError(CaseError):
 
 class VerdictError(CaseError, ValueError):
     """A verdict that cannot become a decision (an unknown policy, a restriction without one)."""
+
+    kind = ErrorKind.INVALID
+    code = "invalid_verdict"
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +212,9 @@ class CaseDesk:
     """What reviewers do with cases; every change is a case event, and the audit chain records the
     claims, escalations and verdicts."""
 
-    def __init__(self, pipeline: Pipeline, clock: Callable[[], datetime], lease: timedelta = LEASE) -> None:
+    def __init__(
+        self, pipeline: DecisionPath, clock: Callable[[], datetime], lease: timedelta = LEASE
+    ) -> None:
         self.pipeline = pipeline
         self.store = pipeline.store
         self.queues = pipeline.queues
@@ -381,7 +305,7 @@ class CaseDesk:
             )
             AuditLog(session).append(
                 actor=reviewer.actor,
-                action="case.escalated",
+                action=AuditAction.CASE_ESCALATED,
                 subject_type=row.subject_type,
                 subject_id=row.subject_id,
                 payload={"case_id": case_id, "to": target},
@@ -407,6 +331,7 @@ class CaseDesk:
             )
             _close(
                 session,
+                self.pipeline.answering,
                 row,
                 reviewed.decision,
                 decision_id,

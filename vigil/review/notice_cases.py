@@ -18,13 +18,15 @@ from sqlalchemy.orm import Session
 from vigil.domain.cases import CaseReason, RoutingFacts
 from vigil.domain.content import Content
 from vigil.domain.decisions import RESTRICTING_OUTCOMES, Decision, Source
+from vigil.domain.events import AuditAction
 from vigil.domain.ids import iso
 from vigil.domain.notices import NoticeState
 from vigil.domain.signals import Signal
 from vigil.domain.taxonomy import Category
-from vigil.review.cases import create_case, restand
+from vigil.review.answering import Answering
 from vigil.review.priority import SEVERITY, SOURCE_WEIGHT
 from vigil.review.queues import QueueConfig
+from vigil.review.routing import create_case, restand
 from vigil.store import cases as case_store
 from vigil.store import content as content_store
 from vigil.store import notices as notice_store
@@ -103,6 +105,7 @@ def route_notice(
 
 def take_up_waiting_notices(
     session: Session,
+    answering: Answering,
     audit: AuditLog,
     queues: QueueConfig,
     fresh: Sequence[NewDecision],
@@ -117,14 +120,14 @@ def take_up_waiting_notices(
         new = first[row.content_id]
         row.state = NoticeState.RECEIVED.value
         if new.decision.outcome in RESTRICTING_OUTCOMES:
-            notice_store.answer(session, row, new.id, new.decision, actor, now)
+            answering.notice_answered(session, row, new.id, new.decision, actor, now)
         else:
             row.case_id = route_notice(
                 session, audit, queues, row, new.id, new.decision, new.content, new.signals, now
             )
         audit.append(
             actor=actor,
-            action="notice.content_arrived",
+            action=AuditAction.NOTICE_CONTENT_ARRIVED,
             subject_type="content",
             subject_id=row.content_id,
             payload={"notice_id": row.id, "decision_id": new.id, "case_id": row.case_id},

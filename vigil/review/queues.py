@@ -51,9 +51,11 @@ import yaml
 
 from vigil.domain.cases import CaseReason, RoutingFacts
 from vigil.domain.decisions import Source
+from vigil.domain.errors import NotFoundError
 from vigil.domain.jurisdictions import normalise_country
 from vigil.domain.roles import Role
 from vigil.domain.taxonomy import Category
+from vigil.domain.values import ISO_LANGUAGES
 
 DEFAULT_QUEUES = Path(__file__).parent / "queues.yaml"
 
@@ -76,19 +78,6 @@ REVIEWING_ROLES: frozenset[Role] = frozenset(
         Role.SENIOR_LEGAL,
         Role.ADMIN,
     }
-)
-
-# ISO 639-1: every assigned two-letter language code. Checked so that a typo such as 'ge' for
-# German is refused at load instead of silently never matching.
-ISO_LANGUAGES: frozenset[str] = frozenset(
-    """
-    aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de
-    dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia
-    id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo
-    lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl
-    ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk
-    tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu
-    """.split()  # noqa: SIM905 (183 codes read better as a block than one per line)
 )
 
 _TOP_KEYS = ("queues", "rules", "default_queue")
@@ -150,7 +139,7 @@ class RoutingRule:
         return (self.reasons, self.categories, self.sources, self.languages, self.countries)
 
 
-class UnknownQueueError(LookupError):
+class UnknownQueueError(NotFoundError):
     """A queue name that the configuration does not define."""
 
     def __init__(self, name: str, known: Sequence[str]) -> None:

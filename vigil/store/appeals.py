@@ -1,4 +1,7 @@
-"""Appeals against decisions (DSA Art. 20) and how they ended."""
+"""Appeals against decisions (DSA Art. 20) and how they ended.
+
+The repository takes and returns records; the day's figures and the audit entries of an appeal are
+written by the desks (:mod:`vigil.review.appeals`, :mod:`vigil.review.answering`)."""
 
 from __future__ import annotations
 
@@ -10,9 +13,7 @@ from sqlalchemy.orm import Session
 
 from vigil.domain.content import Subject, SubjectType
 from vigil.domain.decisions import Decision
-from vigil.store.audit import AuditLog
 from vigil.store.tables import Appeal, Case
-from vigil.transparency import daily
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,6 @@ def _info(row: Appeal) -> AppealInfo:
 def add_appeal(session: Session, appeal: Appeal) -> AppealInfo:
     session.add(appeal)
     session.flush()
-    daily.count_appeal_filed(session, appeal)
     return _info(appeal)
 
 
@@ -79,29 +79,16 @@ def outcome_of(appealed: Decision, result: Decision) -> str:
     return "overturned" if not result.platform_actions else "changed"
 
 
-def close_appeals(
-    session: Session,
-    case_id: str,
-    appealed: Decision,
-    result_id: str,
-    result: Decision,
-    actor: str,
-    now: datetime,
-) -> None:
-    """Record how the open appeals decided through ``case_id`` ended, in the audit chain too."""
-    for row in session.scalars(select(Appeal).where(Appeal.case_id == case_id, Appeal.state == "open")):
-        row.state, row.outcome, row.decided_at, row.result_decision_id = (
-            "decided",
-            outcome_of(appealed, result),
-            now,
-            result_id,
-        )
-        daily.count_appeal_decided(session, row)
-        AuditLog(session).append(
-            actor=actor,
-            action="appeal.decided",
-            subject_type=row.subject_type,
-            subject_id=row.subject_id,
-            payload={"appeal_id": row.id, "outcome": row.outcome, "decision_id": result_id},
-            at=now,
-        )
+def open_appeals_of_case(session: Session, case_id: str) -> list[Appeal]:
+    """The appeals still open that ``case_id`` decides."""
+    return list(session.scalars(select(Appeal).where(Appeal.case_id == case_id, Appeal.state == "open")))
+
+
+def record_outcome(row: Appeal, outcome: str, result_decision_id: str, now: datetime) -> None:
+    """Record how the appeal ``row`` ended: ``outcome`` (see :func:`outcome_of`), by which decision."""
+    row.state, row.outcome, row.decided_at, row.result_decision_id = (
+        "decided",
+        outcome,
+        now,
+        result_decision_id,
+    )

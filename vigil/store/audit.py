@@ -19,6 +19,7 @@ from vigil.domain.audit import (
     event_hash,
     verify_chain,
 )
+from vigil.domain.events import AuditAction
 from vigil.domain.ids import iso
 from vigil.store.tables import AuditRecord
 
@@ -83,7 +84,7 @@ class AuditLog:
     def append(
         self,
         actor: str,
-        action: str,
+        action: AuditAction,
         subject_type: str,
         subject_id: str,
         payload: dict[str, Any],

@@ -14,19 +14,26 @@ from vigil.detect.hashing.banks import ExportRow
 from vigil.detect.hashing.digest_detector import BankRef, DigestEntry
 from vigil.detect.hashing.pdq_detector import PdqEntry
 from vigil.detect.hashing.video_detector import VideoEntry
-from vigil.domain.hashes import DIGEST_TYPES, HashType, ListedHash, parse_vpdq, vpdq_key
+from vigil.detect.registry import SIGNAL_TYPES
+from vigil.detect.signal_types import BankEntry
+from vigil.domain.errors import ErrorKind, VigilError
+from vigil.domain.hashes import DIGEST_TYPES, HashType, ListedHash, parse_vpdq
 from vigil.domain.taxonomy import Category
+from vigil.store.records import from_row
 from vigil.store.tables import Bank, BankHash
 
 BANK_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
 
 
-class BankError(ValueError):
+class BankError(VigilError, ValueError):
     """A refused bank operation, said so a person can fix it."""
+
+    code = "invalid_bank"
 
 
 class BankExistsError(BankError):
-    pass
+    kind = ErrorKind.CONFLICT
+    code = "conflict"
 
 
 class BankNotFoundError(LookupError):
@@ -58,17 +65,8 @@ class AddReport:
 
 
 def _info(bank: Bank, count: int) -> BankInfo:
-    return BankInfo(
-        bank.name,
-        Category(bank.category),
-        bank.source,
-        bank.threshold,
-        bank.enabled,
-        bank.version,
-        count,
-        bank.created_at,
-        bank.updated_at,
-    )
+    # hash_count is no column of the bank: it is counted from its hashes
+    return from_row(BankInfo, bank, hash_count=count)
 
 
 def create_bank(
@@ -116,11 +114,14 @@ def list_banks(session: Session) -> list[BankInfo]:
 
 
 def add_hashes(session: Session, name: str, hashes: Sequence[ListedHash], now: datetime) -> AddReport:
-    """Add hashes to a bank; hashes it already holds are counted, not added. Bumps the version if any were added."""
+    """Add hashes to a bank; hashes it already holds are counted, not added. Bumps the version if any were added.
+
+    Every hash must be of a registered signal type (InvalidHashError otherwise), already normalised.
+    """
     bank = _bank(session, name)
     unique: dict[tuple[str, str], ListedHash] = {}
     for new in hashes:
-        unique.setdefault((new.hash_type.value, _stored_value(new)), new)
+        unique.setdefault((str(new.hash_type), _stored_value(new)), new)
     existing: set[tuple[str, str]] = set()
     keys = list(unique)
     for start in range(0, len(keys), 500):
@@ -134,9 +135,10 @@ def add_hashes(session: Session, name: str, hashes: Sequence[ListedHash], now: d
     rows = [
         {
             "bank_id": bank.id,
-            "hash_type": h.hash_type.value,
+            "hash_type": hash_type,
             "value": value,
-            "frames": h.value if h.hash_type is HashType.VPDQ else None,
+            # a value the store indexes by a name of it (a video's frame list) is kept beside it
+            "frames": h.value if value != h.value else None,
             "source": h.source,
             "source_id": h.source_id,
             "note": h.note,
@@ -144,7 +146,7 @@ def add_hashes(session: Session, name: str, hashes: Sequence[ListedHash], now: d
         }
         for key, h in unique.items()
         if key not in existing
-        for value in (key[1],)
+        for hash_type, value in (key,)
     ]
     new_ids = None
     if rows:
@@ -158,7 +160,7 @@ def add_hashes(session: Session, name: str, hashes: Sequence[ListedHash], now: d
 
 def _stored_value(listed: ListedHash) -> str:
     """What the ``value`` column holds: the hash, or for a video the SHA-256 of its frame list."""
-    return vpdq_key(listed.value) if listed.hash_type is HashType.VPDQ else listed.value
+    return SIGNAL_TYPES.get(str(listed.hash_type)).bank_key(listed.value)
 
 
 def set_enabled(session: Session, name: str, enabled: bool, now: datetime) -> BankInfo:
@@ -204,6 +206,22 @@ def digest_entries(session: Session, after_id: int = 0) -> list[DigestEntry]:
         )
     )
     return [DigestEntry(HashType(t), v, banks[b]) for b, t, v in rows]
+
+
+def bank_entries(session: Session, hash_types: Sequence[str], after_id: int = 0) -> list[BankEntry]:
+    """Every hash of ``hash_types`` of every enabled bank (with an id above ``after_id``), with the
+    bank's threshold and the full value (a video's frame list, not the key it is stored under)."""
+    banks = _enabled_banks(session)
+    if not banks or not hash_types:
+        return []
+    rows = session.execute(
+        select(
+            BankHash.id, BankHash.bank_id, BankHash.hash_type, func.coalesce(BankHash.frames, BankHash.value)
+        ).where(BankHash.bank_id.in_(banks), BankHash.hash_type.in_(hash_types), BankHash.id > after_id)
+    )
+    return [
+        BankEntry(hash_id, hash_type, value, *banks[bank_id]) for hash_id, bank_id, hash_type, value in rows
+    ]
 
 
 def _enabled_banks(session: Session) -> dict[int, tuple[BankRef, int]]:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.domain.roles import Role
+from vigil.store.records import from_row
 from vigil.store.tables import ApiKey, Authority, TrustedFlagger
 
 PREFIX = "vgl"
@@ -42,7 +43,7 @@ def _digest(token: str) -> str:
 
 
 def _info(row: ApiKey) -> KeyInfo:
-    return KeyInfo(row.id, Role(row.role), row.label, row.bound_to, row.created_at, row.revoked_at)
+    return from_row(KeyInfo, row)  # secret_hash is no field of KeyInfo, so it is never read
 
 
 def create_key(

@@ -1,10 +1,8 @@
 """Notices (DSA Art. 16), the trusted flaggers who send some of them (Art. 22), and the answers.
 
-A notice is answered once: when it arrives, if the decision in force already restricts the
-content, or when the case it joined is decided (:func:`answer_waiting`, called by the case desk in
-the transaction that records the reviewer's decision, as :func:`vigil.store.appeals.close_appeals`
-is). Each answer is audited and written to the outbox as a ``notice.decided`` event, so the
-platform can tell the notifier the decision and the redress available.
+The repository takes and returns records: a notice is answered once (:func:`record_answer`), and
+what an answer brings about besides (the day's figures, the ``notice.decided`` event, the audit
+entry) is done by the desks that answer (:mod:`vigil.review.answering`, :mod:`vigil.pipeline.answers`).
 """
 
 from __future__ import annotations
@@ -12,35 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, select, text, true
 from sqlalchemy.orm import Session
 
-from vigil.domain.audit import canonical_json
-from vigil.domain.decisions import AutomatedDecision, Decision, Source
-from vigil.domain.ids import iso, new_id
+from vigil.domain.decisions import Source
 from vigil.domain.notices import FlaggerState, NoticeState
 from vigil.domain.taxonomy import Category
-from vigil.store import outbox as outbox_store
-from vigil.store.audit import AuditLog
 from vigil.store.tables import Notice, TrustedFlagger
-from vigil.transparency import daily
-
-NOTICE_RECEIVED_EVENT = "notice.received"
-# Vigil asks the platform for an item a notice names and the platform has not sent: only the
-# platform supplies content, so the notice waits for it
-CONTENT_REQUESTED_EVENT = "content.requested"
-NOTICE_DECIDED_EVENT = "notice.decided"
-
-# What a notifier may do about the decision on their notice (DSA Art. 16(5), 17(3)(f)): told with
-# every answer, in the API and in the ``notice.decided`` event.
-REDRESS: tuple[str, ...] = (
-    "an internal complaint against the decision, free of charge, through the platform, for at least"
-    " six months after being told of it (DSA Art. 20)",
-    "a certified out-of-court dispute settlement body of the notifier's choice (DSA Art. 21)",
-    "the courts, under the law of the member state concerned",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +91,6 @@ class NoticeScope:
 def add_notice(session: Session, row: Notice) -> None:
     session.add(row)
     session.flush()  # the content it names was recorded in this transaction: check the key now
-    daily.count_notice_received(session, row)
 
 
 def get_notice(session: Session, notice_id: str) -> NoticeInfo | None:
@@ -148,38 +124,6 @@ def notices_of_case(session: Session, case_id: str, limit: int) -> list[NoticeIn
         select(Notice).where(Notice.case_id == case_id).order_by(Notice.received_at, Notice.id).limit(limit)
     )
     return [info(r) for r in rows]
-
-
-def confirm_receipt(session: Session, row: Notice, now: datetime) -> str:
-    """Write the ``notice.received`` event (the platform confirms receipt to the notifier, DSA
-    Art. 16(4)); returns its id. No contact details travel: the platform knows its user."""
-    event_id = new_id("evt")
-    payload = {
-        "id": event_id,
-        "type": NOTICE_RECEIVED_EVENT,
-        "created_at": iso(now),
-        "notice_id": row.id,
-        "content_id": row.content_id,
-        "received_at": iso(row.received_at),
-    }
-    outbox_store.enqueue(session, event_id, NOTICE_RECEIVED_EVENT, None, canonical_json(payload), now)
-    return event_id
-
-
-def request_content(session: Session, row: Notice, now: datetime) -> str:
-    """Ask the platform, through a ``content.requested`` event, to send the item ``row`` names;
-    returns the event's id. The notice's reasons stay with Vigil: the platform needs only where."""
-    event_id = new_id("evt")
-    payload = {
-        "id": event_id,
-        "type": CONTENT_REQUESTED_EVENT,
-        "created_at": iso(now),
-        "notice_id": row.id,
-        "content_id": row.content_id,
-        "url": row.url,
-    }
-    outbox_store.enqueue(session, event_id, CONTENT_REQUESTED_EVENT, None, canonical_json(payload), now)
-    return event_id
 
 
 # The advisory-lock namespace of "a notice about this item, or the item itself, is being recorded"
@@ -223,53 +167,14 @@ def awaiting_content(session: Session, content_ids: Sequence[str]) -> list[Notic
     return sorted(waiting, key=lambda row: (row.received_at, row.id))
 
 
-def answer(
-    session: Session, row: Notice, decision_id: str, decision: Decision, actor: str, now: datetime
-) -> None:
-    """Record ``decision`` as the answer to the notice, audit it and tell the platform (DSA Art. 16(5)):
-    the outcome, what it rests on, whether automated means took it, and the redress available."""
+def record_answer(row: Notice, decision_id: str, outcome: str, automated: bool, now: datetime) -> None:
+    """Record that the notice ``row`` was answered by ``decision_id`` (DSA Art. 16(5))."""
     row.state = NoticeState.DECIDED.value
-    row.decision_id, row.decided_at, row.outcome = decision_id, now, decision.outcome
-    row.automated = decision.automated_decision is not AutomatedDecision.NOT_AUTOMATED
-    daily.count_notice_decided(session, row, decision)
-    event_id = new_id("evt")
-    payload: dict[str, Any] = {
-        "id": event_id,
-        "type": NOTICE_DECIDED_EVENT,
-        "created_at": iso(now),
-        "notice_id": row.id,
-        "content_id": row.content_id,
-        "source": row.source,
-        "flagger_id": row.flagger_id,
-        "decision_id": decision_id,
-        "decided_at": iso(now),
-        "outcome": decision.outcome,
-        "category": decision.category.value if decision.category else None,
-        "ground": decision.ground.to_json() if decision.ground else None,
-        "territorial_scope": decision.territorial_scope.to_json(),
-        "automated": row.automated,
-        "automated_detection": decision.automated_detection,
-        "automated_decision": decision.automated_decision.value,
-        "redress": list(REDRESS),
-    }
-    outbox_store.enqueue(session, event_id, NOTICE_DECIDED_EVENT, decision_id, canonical_json(payload), now)
-    AuditLog(session).append(
-        actor=actor,
-        action="notice.decided",
-        subject_type="content",
-        subject_id=row.content_id,
-        payload={
-            "notice_id": row.id,
-            "decision_id": decision_id,
-            "outcome": row.outcome,
-            "automated": row.automated,
-            "event_id": event_id,
-        },
-        at=now,
-    )
+    row.decision_id, row.decided_at, row.outcome, row.automated = decision_id, now, outcome, automated
 
 
-def _waiting(session: Session, content_id: str) -> list[Notice]:
+def waiting_on(session: Session, content_id: str) -> list[Notice]:
+    """The notices received on ``content_id`` and not answered yet, oldest first."""
     return list(
         session.scalars(
             select(Notice)
@@ -277,16 +182,6 @@ def _waiting(session: Session, content_id: str) -> list[Notice]:
             .order_by(Notice.received_at, Notice.id)
         )
     )
-
-
-def answer_waiting(
-    session: Session, content_id: str | None, decision_id: str, decision: Decision, actor: str, now: datetime
-) -> None:
-    """Answer every notice still waiting on ``content_id`` with ``decision``."""
-    if content_id is None:
-        return
-    for row in _waiting(session, content_id):
-        answer(session, row, decision_id, decision, actor, now)
 
 
 def waiting_source(session: Session, content_id: str | None) -> tuple[Source, str | None] | None:

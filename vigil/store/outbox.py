@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from vigil.domain.enforcement import DeliveryState
 from vigil.domain.ids import new_id
+from vigil.store.records import from_row
 from vigil.store.tables import OutboxEvent, WebhookDelivery, WebhookEndpoint
 
 
@@ -52,7 +53,7 @@ class DueDelivery:
 
 
 def _endpoint(row: WebhookEndpoint) -> EndpointInfo:
-    return EndpointInfo(row.id, row.url, row.description, row.active, row.created_at)
+    return from_row(EndpointInfo, row)  # the signing secret is no field of EndpointInfo: never read
 
 
 def create_endpoint(session: Session, url: str, description: str, now: datetime) -> tuple[EndpointInfo, str]:
@@ -194,22 +195,8 @@ def list_deliveries(
     if event_id is not None:
         query = query.where(WebhookDelivery.event_id == event_id)
     rows = session.execute(query.order_by(WebhookDelivery.id.desc()).limit(limit)).all()
-    return [
-        DeliveryInfo(
-            d.id,
-            d.event_id,
-            event_type,
-            d.endpoint_id,
-            DeliveryState(d.state),
-            d.attempts,
-            d.next_attempt_at,
-            d.last_status,
-            d.last_error,
-            d.delivered_at,
-            d.created_at,
-        )
-        for d, event_type in rows
-    ]
+    # event_type is the event's, joined in: no column of the delivery
+    return [from_row(DeliveryInfo, d, event_type=event_type) for d, event_type in rows]
 
 
 def events_for_decision(session: Session, decision_id: str) -> list[str]:

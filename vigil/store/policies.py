@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from vigil.domain.decisions import PolicyMode
 from vigil.policy.loader import PolicyDefinition, parse_policies
+from vigil.store.records import from_row
 from vigil.store.tables import PolicyVersion
 
 
@@ -33,15 +34,8 @@ class ApplyResult:
 
 
 def _stored(row: PolicyVersion) -> StoredPolicy:
-    return StoredPolicy(
-        row.policy_id,
-        row.version,
-        PolicyMode(row.mode),
-        row.active,
-        row.source,
-        row.created_at,
-        row.created_by,
-    )
+    # the row's own id numbers the version rows; a policy is known by its policy_id
+    return from_row(StoredPolicy, row, id=row.policy_id)
 
 
 def apply_policies(

@@ -19,6 +19,8 @@ from sqlalchemy import event, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from vigil.domain.content import Subject
+from vigil.domain.errors import ErrorKind, VigilError
+from vigil.domain.events import AuditAction
 from vigil.store.audit import AuditLog
 from vigil.store.tables import Statement, StatementSubmission
 
@@ -326,14 +328,17 @@ def record_results(session: Session, results: Sequence[SubmissionResult], actor:
     for r in results:
         if r.state is SubmissionState.SUBMITTED:
             payload: dict[str, Any] = {"submission_id": r.submission_id, "database_uuid": r.database_uuid}
-            audit.append(actor, "statement.submitted", "statement", r.statement_id, payload, now)
+            audit.append(actor, AuditAction.STATEMENT_SUBMITTED, "statement", r.statement_id, payload, now)
         elif r.state is SubmissionState.REJECTED:
             payload = {"submission_id": r.submission_id, "reasons": r.rejection}
-            audit.append(actor, "statement.rejected", "statement", r.statement_id, payload, now)
+            audit.append(actor, AuditAction.STATEMENT_REJECTED, "statement", r.statement_id, payload, now)
 
 
-class RetryRefusedError(ValueError):
+class RetryRefusedError(VigilError, ValueError):
     """A submission that is not waiting or refused: there is nothing to send again."""
+
+    kind = ErrorKind.CONFLICT
+    code = "conflict"
 
 
 def retry(session: Session, submission_id: int, actor: str, now: datetime) -> SubmissionInfo | None:
@@ -364,7 +369,7 @@ def retry(session: Session, submission_id: int, actor: str, now: datetime) -> Su
         submission.last_error = ""
     AuditLog(session).append(
         actor,
-        "statement.retry",
+        AuditAction.STATEMENT_RETRY,
         "statement",
         statement.id,
         {"submission_id": submission_id, "was": previous},

@@ -1,8 +1,8 @@
 """Submission of statements of reasons to the DSA Transparency Database (DSA Art. 24(5)).
 
-The client speaks the database's API (``shared/specs/dsa-sor.md``): ``POST /statements`` with 1 to
-100 statements, all or nothing, and ``GET /statement/existing-puid/{puid}`` (302 when the database
-holds the puid, 404 when not). The loop claims pending submissions from the store under a lease,
+The client speaks the database's API (docs/transparency.md, "The DSA Transparency Database"):
+``POST /statements`` with 1 to 100 statements, all or nothing, and
+``GET /statement/existing-puid/{puid}`` (302 when the database holds the puid, 404 when not). The loop claims pending submissions from the store under a lease,
 sends them in batches and records how each ended, a whole batch in one transaction.
 
 Exactly once, from at-least-once: the puid (the decision's id) is unique per platform in the

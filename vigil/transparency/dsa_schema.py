@@ -5,9 +5,10 @@ field name to messages, empty when the statement is accepted (the shape of the 4
 ``errors``). ``validate_batch`` answers ``POST /statements``: the whole batch is refused when any
 statement is, with each refused statement's errors under ``statement_<index>``.
 
-The rules are ``shared/specs/dsa-sor.md``, taken from the database's own source (Laravel validation
-rules). Vigil runs them before it stores a statement, so that what the affected user is told is a
-statement the database will take, and the tests' stand-in for the database runs them too.
+The rules are the database's own, taken from its source (its Laravel validation rules; the fields
+are described in docs/transparency.md, "Statements of reasons"). Vigil runs them before it stores a
+statement, so that what the affected user is told is a statement the database will take, and the
+tests' stand-in for the database runs them too.
 
 Two places are deliberately stricter than the database, which silently drops what they refuse: a
 field the spec *excludes* (``illegal_content_*`` on a terms-of-service ground, ``*_other`` without

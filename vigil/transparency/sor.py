@@ -39,6 +39,7 @@ from vigil.domain.decisions import (
     GroundType,
     Source,
 )
+from vigil.domain.events import AuditAction
 from vigil.domain.ids import new_id
 from vigil.domain.jurisdictions import DSA_TERRITORIES, TerritorialScope
 from vigil.domain.signals import Signal, SignalKind
@@ -424,14 +425,14 @@ def record_statement(
         )
         issued = NewStatement(statement_id, new.id, new.content.id, decision.subject, statement, submission)
     if restrictions(before):
-        state = StatementState.SUPERSEDED if statement_id else StatementState.REVOKED
+        action = AuditAction.STATEMENT_SUPERSEDED if statement_id else AuditAction.STATEMENT_REVOKED
         for retired in statement_store.retire(session, new.content.id, statement_id, now):
             payload = {"decision_id": new.id, "superseded_by": statement_id}
-            audit.append(actor, f"statement.{state.value}", "statement", retired, payload, now)
+            audit.append(actor, action, "statement", retired, payload, now)
     if issued is not None:
         statement_store.add(session, issued, now)
         payload = {"decision_id": new.id, "submission": issued.submission.value}
-        audit.append(actor, "statement.issued", "statement", issued.id, payload, now)
+        audit.append(actor, AuditAction.STATEMENT_ISSUED, "statement", issued.id, payload, now)
 
 
 # ---- what the user reads ------------------------------------------------------------------------

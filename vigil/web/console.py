@@ -14,31 +14,26 @@ a refused one shows the page again with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vigil.api.auth import Principal
 from vigil.api.deps import get_desk, get_store
-from vigil.api.errors import error_body
+from vigil.api.errors import error_body, status_of
 from vigil.config import Settings
 from vigil.domain.cases import CaseState
 from vigil.domain.decisions import Action
+from vigil.domain.events import AuditAction
 from vigil.domain.roles import Role
 from vigil.review.cases import (
     CaseConflictError,
-    CaseForbiddenError,
-    CaseNotFoundError,
     Reviewer,
     Verdict,
     VerdictError,
@@ -51,26 +46,40 @@ from vigil.review.casework import (
     read_case_file,
     reviewable_queue,
 )
-from vigil.review.queues import REVIEWING_ROLES, Queue, QueueConfig, UnknownQueueError
+from vigil.review.queues import REVIEWING_ROLES, Queue, QueueConfig
 from vigil.store import cases as case_store
 from vigil.store import keys as key_store
 from vigil.store import policies as policy_store
 from vigil.store.audit import AuditLog
-from vigil.web.exposure import SOFT_DAILY_LIMIT, ExposureCounter
+from vigil.web.common import (
+    MAX_ID_LENGTH,
+    SESSION_COOKIE,
+    Console,
+    ConsoleRoute,
+    Posted,
+    Refusal,
+    console_now,
+    console_of,
+    current_session,
+    on_posted_form,
+    read_posted,
+    redirect_after_post,
+    render_page,
+    secure_request,
+    session_with_token,
+    sign_in_error_page,
+)
+from vigil.web.exposure import ExposureCounter
 from vigil.web.oidc import OidcProvider, oidc_config
 from vigil.web.render import highlight, render
 from vigil.web.security import PREFIX, SecurityHeaders, tokens_match
 from vigil.web.sessions import ConsoleSession, Flash, SessionStore, new_token
 from vigil.web.throttle import CLIENT, KEY, Attempt, SignInLimiter, SignInLimits, client_subject, key_subject
 
-SESSION_COOKIE = "vigil_session"
 LOGIN_COOKIE = "vigil_login"  # the sign-in form's CSRF token, before there is a session
 LOGIN_COOKIE_SECONDS = 3600
 MAX_KEY_LENGTH = 256
 MAX_NOTE_LENGTH = 5000  # as the HTTP API
-MAX_ID_LENGTH = 64
-MAX_FORM_FIELDS = 40
-MAX_FIELD_BYTES = 64 * 1024
 QUEUE_ROWS = 200  # cases listed on a queue page; "claim next" reaches the others
 # what the number keys tick on the case page, in the order of the checkboxes
 ACTION_KEYS = "1234567890"
@@ -78,17 +87,6 @@ ACTION_KEYS = "1234567890"
 STATIC = Path(__file__).parent / "static"
 _STATIC_TYPES = {"console.css": "text/css; charset=utf-8", "console.js": "text/javascript; charset=utf-8"}
 _STATIC_FILES = {name: (STATIC / name).read_bytes() for name in _STATIC_TYPES}
-
-
-@dataclass(frozen=True, slots=True)
-class Console:
-    """The console's own state, kept on ``app.state.console``: sessions, exposure counts, the
-    sign-in limit, and the organisation's sign-in provider when one is configured."""
-
-    sessions: SessionStore
-    exposure: ExposureCounter
-    limiter: SignInLimiter
-    oidc: OidcProvider | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,67 +131,19 @@ def key_to_suggest(queues: QueueConfig, shown: Sequence[OtherQueue]) -> Role | N
     return min(target.roles, key=lambda r: len(queues.visible_to(r)))  # ties: Role's order
 
 
-class Refusal(Exception):
-    """A request the console refuses, shown to the reviewer as an error page with ``status``."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-class SignInRequired(Exception):
-    """No live session: pages send the browser to the sign-in page."""
-
-
-def _error_page(status: int, message: str) -> HTMLResponse:
-    return HTMLResponse(render("error.html", {"status": status, "message": message}), status_code=status)
-
-
-def sign_in_error_page(status: int, message: str, headers: dict[str, str] | None = None) -> HTMLResponse:
-    """A refused sign-in: the reason, and the way back to the sign-in page."""
-    context = {"status": status, "message": message, "back": (f"{PREFIX}/login", "Back to sign-in")}
-    return HTMLResponse(render("error.html", context), status_code=status, headers=headers)
-
-
-class ConsoleRoute(APIRoute):
-    """A route whose refusals become console pages (never the API's JSON errors)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except SignInRequired:
-                if request.method == "GET":
-                    return RedirectResponse(f"{PREFIX}/login", status_code=303)
-                return _error_page(403, "Your session has ended. Sign in again, then repeat what you did.")
-            except Refusal as exc:
-                return _error_page(exc.status, exc.message)
-            except RequestValidationError:
-                return _error_page(400, "The request was not understood (a value is missing or too long).")
-            except StarletteHTTPException as exc:
-                detail = exc.detail if isinstance(exc.detail, str) else "The request was refused."
-                return _error_page(exc.status_code, detail)
-
-        return guarded
-
-
 router = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=ConsoleRoute)
 
 
 def mount_console(app: FastAPI) -> None:
-    """Serve the console on ``app`` under ``/console``, with its security headers.
+    """Serve the console on ``app`` under ``/console``, with its security headers and its state.
+
+    The legal console (``vigil.web.legal``) and organisation sign-in (``vigil.web.org_sign_in``)
+    are routers of their own on the same plumbing (``vigil.web.common``); ``vigil.api.app``
+    includes them after this one.
 
     Raises :class:`~vigil.web.oidc.OidcConfigError` when organisation sign-in is configured but
     cannot work (a broken roles file, a missing client id): ``vigil serve`` stops with that line.
     """
-    # imported here: the legal pages and organisation sign-in build on this module's sessions,
-    # forms and refusals
-    from vigil.web.legal import router as legal_router
-    from vigil.web.org_sign_in import router as org_router
-
     settings: Settings = app.state.settings
     config = oidc_config(settings)
     limits = SignInLimits(
@@ -208,127 +158,14 @@ def mount_console(app: FastAPI) -> None:
         OidcProvider(config) if config is not None else None,
     )
     app.include_router(router)
-    app.include_router(org_router)
-    app.include_router(legal_router)
     app.add_middleware(SecurityHeaders)
 
 
 # --- request plumbing ------------------------------------------------------------------------------
 
 
-def _console(request: Request) -> Console:
-    console: Console = request.app.state.console
-    return console
-
-
-def console_now(request: Request) -> datetime:
-    """The console's clock (the review desk's, which tests move)."""
-    return get_desk(request).clock()
-
-
-def secure_request(request: Request) -> bool:
-    """Whether the request arrived over HTTPS (behind a proxy: as uvicorn trusts it), so that cookies
-    set in answer are ``Secure``."""
-    return request.url.scheme == "https"
-
-
-def current_session(request: Request) -> ConsoleSession:
-    """The request's live session, whose key (if it signed in with one) is still active; raises
-    SignInRequired otherwise. A person signed in through their organisation has no key: their
-    session lasts its idle time and lifetime (``vigil.web.sessions``)."""
-    console = _console(request)
-    session = console.sessions.get(request.cookies.get(SESSION_COOKIE, ""), console_now(request))
-    if session is None:
-        raise SignInRequired
-    key_id = session.principal.key_id
-    if key_id is None:
-        return session
-    with get_store(request).transaction() as db:
-        key = key_store.get_key(db, key_id)
-    if key is None or not key.active or key.role is not session.principal.role:
-        console.sessions.end(session.id)
-        raise SignInRequired
-    return session
-
-
 def _reviewer(session: ConsoleSession) -> Reviewer:
     return Reviewer(session.principal.actor, session.principal.role)
-
-
-@dataclass(frozen=True, slots=True)
-class Posted:
-    """A submitted form, with every field bounded."""
-
-    form: FormData
-
-    def text(self, name: str, limit: int) -> str:
-        """The field ``name`` ("" when absent); longer than ``limit`` characters is refused."""
-        value = self.form.get(name, "")
-        if not isinstance(value, str):
-            raise Refusal(400, f"the field {name!r} must be text")
-        if len(value) > limit:
-            raise Refusal(400, f"the field {name!r} is longer than {limit} characters")
-        return value
-
-    def texts(self, name: str, limit: int, count: int) -> list[str]:
-        """Every value of the repeated field ``name``; more than ``count`` values is refused."""
-        values = self.form.getlist(name)
-        if len(values) > count:
-            raise Refusal(400, f"the field {name!r} is repeated more than {count} times")
-        if not all(isinstance(v, str) and len(v) <= limit for v in values):
-            raise Refusal(400, f"a value of {name!r} is not text of at most {limit} characters")
-        return [str(v) for v in values]
-
-
-async def _posted(request: Request) -> Posted:
-    """The request's URL-encoded form, read with bounded fields.
-
-    The console's forms are all URL-encoded; a body in any other encoding is not read and counts as
-    an empty form, which carries no CSRF token and is refused as such.
-    """
-    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if kind != "application/x-www-form-urlencoded":
-        return Posted(FormData())
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FIELD_BYTES)
-    return Posted(form)
-
-
-def session_with_token(request: Request, posted: Posted) -> ConsoleSession:
-    """The signed-in session, if the form carries its CSRF token; 403 otherwise."""
-    session = current_session(request)
-    if not tokens_match(session.csrf, posted.text("csrf", 256)):
-        raise Refusal(403, "The form is missing its security token (CSRF). Reload the page and try again.")
-    return session
-
-
-def render_page(
-    request: Request, session: ConsoleSession, template: str, context: dict[str, Any], status: int = 200
-) -> HTMLResponse:
-    console = _console(request)
-    common = {
-        "who": session,
-        "csrf": session.csrf,
-        "flash": console.sessions.take_flash(session.id),
-        "exposure": console.exposure.count(session.principal.actor, console_now(request).date()),
-        "exposure_limit": SOFT_DAILY_LIMIT,
-    }
-    return HTMLResponse(render(template, {**common, **context}), status_code=status)
-
-
-def redirect_after_post(
-    request: Request, session: ConsoleSession, to: str, flash: Flash | None = None
-) -> Response:
-    if flash is not None:
-        _console(request).sessions.set_flash(session.id, flash)
-    return RedirectResponse(to, status_code=303)
-
-
-def _case_refusal(exc: Exception) -> Refusal:
-    if isinstance(exc, CaseNotFoundError | UnknownQueueError):
-        return Refusal(404, str(exc))
-    if isinstance(exc, CaseForbiddenError):
-        return Refusal(403, str(exc))
-    return Refusal(409, str(exc))
 
 
 # --- sign-in -----------------------------------------------------------------------------------------
@@ -342,7 +179,7 @@ def home(request: Request) -> Response:
 
 def _login_page(request: Request, status: int = 200, error: str = "") -> Response:
     token = new_token()
-    provider = _console(request).oidc
+    provider = console_of(request).oidc
     context = {"csrf": token, "error": error, "oidc_name": provider.config.provider_name if provider else ""}
     response = HTMLResponse(render("login.html", context), status_code=status)
     response.set_cookie(
@@ -364,7 +201,7 @@ def login_form(request: Request) -> Response:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    posted = await _posted(request)
+    posted = await read_posted(request)
     return await run_in_threadpool(_login, request, posted)
 
 
@@ -394,7 +231,9 @@ def client_of(request: Request) -> str:
     return client_subject(request.client.host if request.client else None)
 
 
-def audit_session(request: Request, principal: Principal, action: str, payload: dict[str, Any]) -> None:
+def audit_session(
+    request: Request, principal: Principal, action: AuditAction, payload: dict[str, Any]
+) -> None:
     """Record a sign-in or sign-out in the audit chain, in the name of the principal."""
     subject = ("person", principal.actor) if principal.key_id is None else ("api_key", principal.key_id)
     with get_store(request).transaction() as db:
@@ -403,8 +242,10 @@ def audit_session(request: Request, principal: Principal, action: str, payload: 
 
 def start_session(request: Request, principal: Principal, payload: dict[str, Any]) -> ConsoleSession:
     """A new console session for ``principal``, its sign-in audited with ``payload``."""
-    audit_session(request, principal, "console.signed_in", {"role": principal.role.value, **payload})
-    return _console(request).sessions.start(principal, console_now(request))
+    audit_session(
+        request, principal, AuditAction.CONSOLE_SIGNED_IN, {"role": principal.role.value, **payload}
+    )
+    return console_of(request).sessions.start(principal, console_now(request))
 
 
 def set_session_cookie(request: Request, response: Response, session: ConsoleSession) -> None:
@@ -423,7 +264,7 @@ def _login(request: Request, posted: Posted) -> Response:
     if not tokens_match(request.cookies.get(LOGIN_COOKIE, ""), posted.text("csrf", 256)):
         raise Refusal(403, "The sign-in form is missing its security token (CSRF). Reload it and try again.")
     token = posted.text("api_key", MAX_KEY_LENGTH).strip()
-    console, now = _console(request), console_now(request)
+    console, now = console_of(request), console_now(request)
     attempt = console.limiter.begin({CLIENT: client_of(request), KEY: key_subject(token)}, now)
     if attempt.refused:
         return too_many_attempts(request, attempt, now)
@@ -447,14 +288,14 @@ def _login(request: Request, posted: Posted) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    posted = await _posted(request)
+    posted = await read_posted(request)
     return await run_in_threadpool(_logout, request, posted)
 
 
 def _logout(request: Request, posted: Posted) -> Response:
     session = session_with_token(request, posted)
-    _console(request).sessions.end(session.id)
-    audit_session(request, session.principal, "console.signed_out", {})
+    console_of(request).sessions.end(session.id)
+    audit_session(request, session.principal, AuditAction.CONSOLE_SIGNED_OUT, {})
     response = RedirectResponse(f"{PREFIX}/login", status_code=303)
     response.delete_cookie(
         SESSION_COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=secure_request(request)
@@ -464,14 +305,14 @@ def _logout(request: Request, posted: Posted) -> Response:
 
 @router.post("/settings")
 async def settings(request: Request) -> Response:
-    posted = await _posted(request)
+    posted = await read_posted(request)
     return await run_in_threadpool(_settings, request, posted)
 
 
 def _settings(request: Request, posted: Posted) -> Response:
     session = session_with_token(request, posted)
     reveal = posted.text("reveal_sensitive", 8) == "on"
-    _console(request).sessions.set_reveal(session.id, reveal)
+    console_of(request).sessions.set_reveal(session.id, reveal)
     shown = "shown unblurred" if reveal else "blurred until you reveal them"
     return redirect_after_post(
         request, session, f"{PREFIX}/queues", Flash("ok", f"Sensitive previews are {shown}.")
@@ -511,10 +352,7 @@ def queues_page(request: Request) -> Response:
 def queue_page(request: Request, name: str) -> Response:
     session = current_session(request)
     desk, now = get_desk(request), console_now(request)
-    try:
-        found = reviewable_queue(desk.queues, name[:MAX_ID_LENGTH], session.principal.role)
-    except (UnknownQueueError, CaseForbiddenError) as exc:
-        raise _case_refusal(exc) from None
+    found = reviewable_queue(desk.queues, name[:MAX_ID_LENGTH], session.principal.role)
     with get_store(request).transaction() as db:
         ranked = ranked_open_cases(db, found.name, now, limit=QUEUE_ROWS)
         total = case_store.open_counts(db).get(found.name, 0)
@@ -524,7 +362,7 @@ def queue_page(request: Request, name: str) -> Response:
 
 @router.post("/queues/{name}/next")
 async def next_case(request: Request, name: str) -> Response:
-    posted = await _posted(request)
+    posted = await read_posted(request)
     return await run_in_threadpool(_next_case, request, posted, name)
 
 
@@ -534,10 +372,7 @@ def _next_case(request: Request, posted: Posted, name: str) -> Response:
 
 
 def _claim_next_or_back(request: Request, session: ConsoleSession, name: str, done: str) -> Response:
-    try:
-        claimed = claim_next(get_desk(request), name, _reviewer(session))
-    except (UnknownQueueError, CaseForbiddenError) as exc:
-        raise _case_refusal(exc) from None
+    claimed = claim_next(get_desk(request), name, _reviewer(session))
     if claimed is None:
         message = f"{done}No case in {name} is waiting for you.".strip()
         return redirect_after_post(request, session, f"{PREFIX}/queues/{name}", Flash("ok", message))
@@ -556,14 +391,11 @@ def _case_page(
     request: Request, session: ConsoleSession, case_id: str, status: int = 200, error: str = ""
 ) -> HTMLResponse:
     desk, now = get_desk(request), console_now(request)
-    try:
-        file = read_case_file(desk, case_id[:MAX_ID_LENGTH], _reviewer(session))
-    except (CaseNotFoundError, CaseForbiddenError, UnknownQueueError) as exc:
-        raise _case_refusal(exc) from None
+    file = read_case_file(desk, case_id[:MAX_ID_LENGTH], _reviewer(session))
     case = file.case
     queue = desk.queues.queue(case.queue)
     if queue.sensitive:
-        _console(request).exposure.record(session.principal.actor, case.id, now.date())
+        console_of(request).exposure.record(session.principal.actor, case.id, now.date())
     with get_store(request).transaction() as db:
         appeals = appeals_of_case(db, case.id)
         in_force = desk.pipeline.policies_in_force(db)
@@ -609,23 +441,12 @@ def case_page(request: Request, case_id: str) -> Response:
 
 
 def _act(request: Request, session: ConsoleSession, case_id: str, change: Callable[[], Response]) -> Response:
-    """Run a change on a case; a conflict or an invalid verdict shows the case again with the reason."""
+    """Run a change on a case; a conflict or an invalid verdict shows the case again with the reason
+    (any other refusal is the error page, ``vigil.web.common``)."""
     try:
         return change()
     except (CaseConflictError, VerdictError) as exc:
-        status = 422 if isinstance(exc, VerdictError) else 409
-        return _case_page(request, session, case_id, status, str(exc))
-    except (CaseNotFoundError, CaseForbiddenError, UnknownQueueError) as exc:
-        raise _case_refusal(exc) from None
-
-
-async def on_posted_form(
-    request: Request, subject_id: str, handler: Callable[[Request, Posted, str], Response]
-) -> Response:
-    """Read a form's fields, then run ``handler`` on the id it is about off the event loop (it uses
-    the store): the case and order pages post their forms through it."""
-    posted = await _posted(request)
-    return await run_in_threadpool(handler, request, posted, subject_id[:MAX_ID_LENGTH])
+        return _case_page(request, session, case_id, status_of(exc), exc.message)
 
 
 @router.post("/cases/{case_id}/claim")

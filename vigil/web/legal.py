@@ -8,7 +8,7 @@ the clock and the history) beside the forms to execute, approve, refuse or ask f
 Every action goes through the same :class:`~vigil.intake.orders.OrderDesk` as ``/v1/orders``, so the
 state machine, the senior-review hold and the two-person rule for disclosures are enforced once, in
 one place; the pages only show what the desk allows and say why when it refuses. The forms follow
-the console's rules (``vigil.web.console``): a CSRF token on every form, POST/redirect/GET after a
+the console's rules (``vigil.web.common``): a CSRF token on every form, POST/redirect/GET after a
 change, the page again with the reason and an error status after a refusal.
 """
 
@@ -23,7 +23,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from vigil.api.deps import get_orders, get_store
+from vigil.api.errors import status_of
 from vigil.domain.content import Content
+from vigil.domain.errors import VigilError
 from vigil.domain.orders import (
     DONE_STATES,
     OPEN_STATES,
@@ -41,12 +43,11 @@ from vigil.intake.orders import (
     Caller,
     OrderActionError,
     OrderDesk,
-    OrderNotFoundError,
     OrderView,
 )
 from vigil.intake.safeguards import SENIOR_FLAGS
 from vigil.store import content as content_store
-from vigil.web.console import (
+from vigil.web.common import (
     MAX_ID_LENGTH,
     ConsoleRoute,
     Posted,
@@ -275,10 +276,7 @@ def orders_page(request: Request, show: str = Query(default=Shown.OPEN.value, ma
 def _order_page(
     request: Request, session: ConsoleSession, order_id: str, status: int = 200, error: str = ""
 ) -> HTMLResponse:
-    try:
-        view = get_orders(request).get(order_id, _caller(session))
-    except OrderNotFoundError as exc:
-        raise Refusal(404, str(exc)) from None
+    view = get_orders(request).get(order_id, _caller(session))
     context: dict[str, Any] = {
         "file": _file(request, session, view),
         "view": view,
@@ -299,10 +297,7 @@ def order_page(request: Request, order_id: str) -> Response:
 # --- actions -----------------------------------------------------------------------------------------
 
 
-_ACTION_STATUS = {"forbidden": 403, "senior_review_required": 403}
-
-
-class _Invalid(ValueError):
+class _Invalid(VigilError):
     """A form the lawyer filled in incompletely: shown on the order page with 422."""
 
 
@@ -314,24 +309,19 @@ def _act(
 ) -> Response:
     """Run ``change`` on the order for the signed-in lawyer; its text is the flash after the redirect.
 
-    A refusal by the desk shows the order again, with the reason and the status the HTTP API uses.
+    A refusal by the desk shows the order again, with the reason and the status the HTTP API uses
+    (a missing order is the error page, ``vigil.web.common``).
     """
     session = session_with_token(request, posted)
     _require_legal(session)
     desk, caller = get_orders(request), _caller(session)
     try:
         done = change(desk, caller)
-    except OrderNotFoundError as exc:
-        raise Refusal(404, str(exc)) from None
-    except OrderActionError as exc:
-        message = str(exc)
+    except (OrderActionError, OrderTransitionError, _Invalid) as exc:
+        message = exc.message
         if exc.code == "senior_review_required":
             message = senior_hold(desk.get(order_id, caller))
-        return _order_page(request, session, order_id, _ACTION_STATUS.get(exc.code, 409), message)
-    except OrderTransitionError as exc:
-        return _order_page(request, session, order_id, 409, str(exc))
-    except _Invalid as exc:
-        return _order_page(request, session, order_id, 422, str(exc))
+        return _order_page(request, session, order_id, status_of(exc), message)
     return redirect_after_post(request, session, f"{PREFIX}/orders/{order_id}", Flash("ok", done))
 
 

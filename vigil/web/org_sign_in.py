@@ -33,18 +33,8 @@ from vigil.domain.roles import Role
 from vigil.review.queues import REVIEWING_ROLES
 from vigil.store import sign_in as sign_in_store
 from vigil.store.sign_in import Flow
-from vigil.web.console import (
-    Console,
-    ConsoleRoute,
-    Refusal,
-    client_of,
-    console_now,
-    secure_request,
-    set_session_cookie,
-    sign_in_error_page,
-    start_session,
-    too_many_attempts,
-)
+from vigil.web.common import Console, ConsoleRoute, Refusal, console_now, secure_request, sign_in_error_page
+from vigil.web.console import client_of, set_session_cookie, start_session, too_many_attempts
 from vigil.web.oidc import OidcProvider, SignInError, groups_of
 from vigil.web.render import render
 from vigil.web.security import PREFIX, tokens_match

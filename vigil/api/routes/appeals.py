@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from vigil.api.access import authorized
 from vigil.api.auth import Principal
 from vigil.api.deps import get_appeals
-from vigil.api.errors import ApiError, not_found
+from vigil.api.errors import not_found
 from vigil.api.inputs import Identifier
-from vigil.review.appeals import AppealDesk, AppealedDecisionNotFoundError, AppealError
+from vigil.review.appeals import AppealDesk
 from vigil.store.appeals import AppealInfo
 
 router = APIRouter(tags=["appeals"])
@@ -68,12 +68,7 @@ def file_appeal(
     principal: Principal = Depends(authorized),
     desk: AppealDesk = Depends(get_appeals),
 ) -> AppealOut:
-    try:
-        info, new = desk.file(body.decision_id, body.appellant, body.statement, principal.actor)
-    except AppealedDecisionNotFoundError as exc:
-        raise not_found(str(exc)) from None
-    except AppealError as exc:
-        raise ApiError(422, "appeal_refused", str(exc)) from None
+    info, new = desk.file(body.decision_id, body.appellant, body.statement, principal.actor)
     if not new:
         response.status_code = 200
     return _out(info)

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vigil.api.access import authorized
 from vigil.api.auth import Principal
 from vigil.api.deps import get_authorities
 from vigil.api.errors import ApiError, not_found
 from vigil.api.inputs import Identifier
+from vigil.domain.jurisdictions import UnknownCountryError
 from vigil.domain.orders import OrderType
-from vigil.intake.authorities import (
-    AuthorityError,
-    AuthorityInfo,
-    AuthorityNotFoundError,
-    AuthorityRegistry,
-    NewAuthority,
-)
+from vigil.intake.authorities import AuthorityRegistry, NewAuthority
 
 router = APIRouter(tags=["authorities"])
 
@@ -57,6 +52,8 @@ class ReasonIn(BaseModel):
 
 
 class AuthorityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     name: str
     country: str
@@ -68,30 +65,10 @@ class AuthorityOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
-
-def _out(info: AuthorityInfo) -> AuthorityOut:
-    return AuthorityOut(
-        id=info.id,
-        name=info.name,
-        country=info.country,
-        competence=sorted(info.competence),
-        contact_email=info.contact_email,
-        contact_phone=info.contact_phone,
-        public_key=info.public_key,
-        active=info.active,
-        created_at=info.created_at,
-        updated_at=info.updated_at,
-    )
-
-
-def _changing(call: Callable[[], AuthorityInfo]) -> AuthorityOut:
-    try:
-        info = call()
-    except AuthorityNotFoundError as exc:
-        raise not_found(str(exc)) from None
-    except (AuthorityError, ValueError) as exc:
-        raise ApiError(422, "invalid_authority", str(exc)) from None
-    return _out(info)
+    @field_validator("competence", mode="before")
+    @classmethod
+    def _in_order(cls, value: Iterable[OrderType]) -> list[OrderType]:
+        return sorted(value)  # the registry holds a set; the answer lists it in one stable order
 
 
 @router.post("/authorities", response_model=AuthorityOut, status_code=201, summary="Register an authority")
@@ -111,19 +88,16 @@ def register(
     )
     try:
         info = registry.register(new, principal.actor)
-    except (AuthorityError, ValueError) as exc:
-        status = 409 if "registered already" in str(exc) else 422
-        raise ApiError(
-            status, "authority_exists" if status == 409 else "invalid_authority", str(exc)
-        ) from None
-    return _out(info)
+    except UnknownCountryError as exc:
+        raise ApiError(422, "invalid_authority", str(exc)) from None
+    return AuthorityOut.model_validate(info)
 
 
 @router.get("/authorities", response_model=list[AuthorityOut], summary="The registered authorities")
 def list_authorities(
     _principal: Principal = Depends(authorized), registry: AuthorityRegistry = Depends(get_authorities)
 ) -> list[AuthorityOut]:
-    return [_out(a) for a in registry.list()]
+    return [AuthorityOut.model_validate(a) for a in registry.list()]
 
 
 @router.get("/authorities/{authority_id}", response_model=AuthorityOut, summary="One registered authority")
@@ -135,7 +109,7 @@ def get_authority(
     info = registry.get(authority_id)
     if info is None:
         raise not_found(f"no authority {authority_id!r}")
-    return _out(info)
+    return AuthorityOut.model_validate(info)
 
 
 @router.post(
@@ -149,7 +123,7 @@ def rotate_key(
     principal: Principal = Depends(authorized),
     registry: AuthorityRegistry = Depends(get_authorities),
 ) -> AuthorityOut:
-    return _changing(lambda: registry.rotate_key(authority_id, body.public_key, principal.actor))
+    return AuthorityOut.model_validate(registry.rotate_key(authority_id, body.public_key, principal.actor))
 
 
 @router.post(
@@ -163,7 +137,7 @@ def deactivate(
     principal: Principal = Depends(authorized),
     registry: AuthorityRegistry = Depends(get_authorities),
 ) -> AuthorityOut:
-    return _changing(lambda: registry.set_active(authority_id, False, principal.actor, body.reason))
+    return AuthorityOut.model_validate(registry.set_active(authority_id, False, principal.actor, body.reason))
 
 
 @router.post(
@@ -177,4 +151,4 @@ def reactivate(
     principal: Principal = Depends(authorized),
     registry: AuthorityRegistry = Depends(get_authorities),
 ) -> AuthorityOut:
-    return _changing(lambda: registry.set_active(authority_id, True, principal.actor, body.reason))
+    return AuthorityOut.model_validate(registry.set_active(authority_id, True, principal.actor, body.reason))

@@ -15,8 +15,10 @@ from vigil.api.auth import Principal
 from vigil.api.deps import get_admin, get_store
 from vigil.api.errors import ApiError, not_found
 from vigil.api.inputs import Visible
+from vigil.api.routes.hashes import HashTypeName
 from vigil.detect.hashing.banks import BankFileError, BankFormat, export_bank, parse_bank_file
-from vigil.domain.hashes import MAX_VPDQ_TEXT, HashType, InvalidHashError, ListedHash, normalise_hash
+from vigil.detect.registry import SIGNAL_TYPES
+from vigil.domain.hashes import MAX_VPDQ_TEXT, InvalidHashError, ListedHash
 from vigil.domain.taxonomy import Category
 from vigil.pipeline.admin import Admin
 from vigil.store import banks as bank_store
@@ -52,7 +54,7 @@ class BankOut(BaseModel):
 class HashIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: HashType
+    type: HashTypeName
     value: str = Field(min_length=1, max_length=MAX_VPDQ_TEXT)
     source_id: str = Field(default="", max_length=200)
     note: str = Field(default="", max_length=1000)
@@ -65,6 +67,8 @@ class HashesIn(BaseModel):
 
 
 class AddOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     added: int
     duplicates: int
     version: int
@@ -76,20 +80,13 @@ class EnabledIn(BaseModel):
     enabled: bool
 
 
-def _out(bank: bank_store.BankInfo) -> BankOut:
-    return BankOut.model_validate(bank)
-
-
 @router.post("/banks", status_code=201, response_model=BankOut, summary="Create a bank")
 def create_bank(
     body: BankIn, principal: Principal = Depends(authorized), admin: Admin = Depends(get_admin)
 ) -> BankOut:
-    try:
-        return _out(admin.create_bank(body.name, body.category, body.source, body.threshold, principal.actor))
-    except bank_store.BankExistsError as exc:
-        raise ApiError(409, "conflict", str(exc)) from None
-    except bank_store.BankError as exc:
-        raise ApiError(422, "invalid_bank", str(exc)) from None
+    return BankOut.model_validate(
+        admin.create_bank(body.name, body.category, body.source, body.threshold, principal.actor)
+    )
 
 
 @router.get("/banks", response_model=list[BankOut], summary="List banks")
@@ -97,7 +94,7 @@ def list_banks(
     _principal: Principal = Depends(authorized), store: Store = Depends(get_store)
 ) -> list[BankOut]:
     with store.transaction() as session:
-        return [_out(b) for b in bank_store.list_banks(session)]
+        return [BankOut.model_validate(b) for b in bank_store.list_banks(session)]
 
 
 @router.get("/banks/{name}", response_model=BankOut, summary="One bank")
@@ -106,7 +103,7 @@ def get_bank(
 ) -> BankOut:
     with store.transaction() as session:
         try:
-            return _out(bank_store.get_bank(session, name))
+            return BankOut.model_validate(bank_store.get_bank(session, name))
         except bank_store.BankNotFoundError:
             raise not_found(f"bank {name!r}") from None
 
@@ -122,7 +119,7 @@ def add_hashes(
             hashes.append(
                 ListedHash(
                     item.type,
-                    normalise_hash(item.type, item.value),
+                    SIGNAL_TYPES.normalise(item.type, item.value),
                     source_id=item.source_id,
                     note=item.note,
                 )
@@ -135,24 +132,28 @@ def add_hashes(
         report = admin.add_hashes(name, hashes, principal.actor)
     except bank_store.BankNotFoundError:
         raise not_found(f"bank {name!r}") from None
-    return AddOut(added=report.added, duplicates=report.duplicates, version=report.version)
+    return AddOut.model_validate(report)  # the report's bank_id and new_ids are for the store's callers
 
 
 class ImportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: BankFormat = BankFormat.CSV
-    type: HashType | None = Field(default=None, description="hash type of a plain list")
+    type: HashTypeName | None = Field(default=None, description="hash type of a plain list")
     partial: bool = Field(default=False, description="import the good rows even if some are refused")
     content: str = Field(min_length=1, description="the file's text")
 
 
 class RefusedRowOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     line: int
     reason: str
 
 
 class ImportOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     accepted: int
     refused: list[RefusedRowOut]
     imported: bool
@@ -181,14 +182,7 @@ def import_file(
             f"{len(report.refused)} rows refused; nothing was imported (send partial=true to import the rest)",
             [{"loc": f"content.line.{r.line}", "message": r.reason} for r in report.refused[:1000]],
         )
-    return ImportOut(
-        accepted=report.accepted,
-        refused=[RefusedRowOut(line=r.line, reason=r.reason) for r in report.refused],
-        imported=report.imported,
-        added=report.added,
-        duplicates=report.duplicates,
-        version=report.version,
-    )
+    return ImportOut.model_validate(report)
 
 
 @router.get(
@@ -257,6 +251,6 @@ def set_enabled(
     name: str, body: EnabledIn, principal: Principal = Depends(authorized), admin: Admin = Depends(get_admin)
 ) -> BankOut:
     try:
-        return _out(admin.set_bank_enabled(name, body.enabled, principal.actor))
+        return BankOut.model_validate(admin.set_bank_enabled(name, body.enabled, principal.actor))
     except bank_store.BankNotFoundError:
         raise not_found(f"bank {name!r}") from None

@@ -15,21 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from vigil.api.access import authorized
 from vigil.api.auth import Principal
 from vigil.api.deps import get_desk, get_store
-from vigil.api.errors import ApiError, not_found
 from vigil.domain.decisions import Action, decision_to_json
 from vigil.domain.ids import utcnow
-from vigil.review.cases import (
-    CaseConflictError,
-    CaseDesk,
-    CaseForbiddenError,
-    CaseNotFoundError,
-    Reviewer,
-    Verdict,
-    VerdictError,
-)
+from vigil.review.cases import CaseDesk, Reviewer, Verdict
 from vigil.review.casework import RankedCase, rank, ranked_open_cases, read_case_file, reviewable_queue
 from vigil.review.history import Record
-from vigil.review.queues import UnknownQueueError
 from vigil.store import cases as case_store
 from vigil.store.db import Store
 
@@ -181,19 +171,6 @@ def _out(ranked: RankedCase) -> CaseOut:
     )
 
 
-def _refused(exc: Exception) -> ApiError:
-    if isinstance(exc, CaseNotFoundError):
-        return not_found(str(exc))
-    if isinstance(exc, CaseForbiddenError):
-        return ApiError(403, "forbidden", str(exc))
-    if isinstance(exc, VerdictError):
-        return ApiError(422, "invalid_verdict", str(exc))
-    return ApiError(409, "conflict", str(exc))
-
-
-_CASE_ERRORS = (CaseNotFoundError, CaseForbiddenError, CaseConflictError, VerdictError)
-
-
 @router.get("/queues", response_model=list[QueueOut], summary="The review queues the caller may see")
 def list_queues(
     principal: Principal = Depends(authorized),
@@ -218,12 +195,7 @@ def list_cases(
     desk: CaseDesk = Depends(get_desk),
     store: Store = Depends(get_store),
 ) -> list[CaseOut]:
-    try:
-        reviewable_queue(desk.queues, queue, principal.role)
-    except UnknownQueueError as exc:
-        raise not_found(str(exc)) from None
-    except CaseForbiddenError as exc:
-        raise _refused(exc) from None
+    reviewable_queue(desk.queues, queue, principal.role)
     with store.transaction() as session:
         ranked = ranked_open_cases(session, queue, utcnow(), limit)
     return [_out(r) for r in ranked]
@@ -235,10 +207,7 @@ def list_cases(
 def get_case(
     case_id: str, principal: Principal = Depends(authorized), desk: CaseDesk = Depends(get_desk)
 ) -> CaseDetailOut:
-    try:
-        file = read_case_file(desk, case_id, _reviewer(principal))
-    except _CASE_ERRORS as exc:
-        raise _refused(exc) from None
+    file = read_case_file(desk, case_id, _reviewer(principal))
     reviewed = file.reviewed
     return CaseDetailOut(
         **_out(rank(file.case, utcnow())).model_dump(),
@@ -292,30 +261,21 @@ def _record(record: Record | None) -> RecordOut | None:
 def claim(
     case_id: str, principal: Principal = Depends(authorized), desk: CaseDesk = Depends(get_desk)
 ) -> CaseOut:
-    try:
-        return _out(rank(desk.claim(case_id, _reviewer(principal)), utcnow()))
-    except _CASE_ERRORS as exc:
-        raise _refused(exc) from None
+    return _out(rank(desk.claim(case_id, _reviewer(principal)), utcnow()))
 
 
 @router.post("/cases/{case_id}/release", status_code=204, summary="Give a claimed case back to its queue")
 def release(
     case_id: str, principal: Principal = Depends(authorized), desk: CaseDesk = Depends(get_desk)
 ) -> None:
-    try:
-        desk.release(case_id, _reviewer(principal))
-    except _CASE_ERRORS as exc:
-        raise _refused(exc) from None
+    desk.release(case_id, _reviewer(principal))
 
 
 @router.post("/cases/{case_id}/notes", status_code=204, summary="Add an internal note")
 def add_note(
     case_id: str, body: NoteIn, principal: Principal = Depends(authorized), desk: CaseDesk = Depends(get_desk)
 ) -> None:
-    try:
-        desk.note(case_id, _reviewer(principal), body.text)
-    except _CASE_ERRORS as exc:
-        raise _refused(exc) from None
+    desk.note(case_id, _reviewer(principal), body.text)
 
 
 @router.post("/cases/{case_id}/escalate", summary="Send a claimed case to senior review")
@@ -325,10 +285,7 @@ def escalate(
     principal: Principal = Depends(authorized),
     desk: CaseDesk = Depends(get_desk),
 ) -> dict[str, str]:
-    try:
-        return {"queue": desk.escalate(case_id, _reviewer(principal), body.note)}
-    except _CASE_ERRORS as exc:
-        raise _refused(exc) from None
+    return {"queue": desk.escalate(case_id, _reviewer(principal), body.note)}
 
 
 @router.post("/cases/{case_id}/decision", response_model=VerdictOut, summary="Decide a claimed case")
@@ -339,8 +296,5 @@ def decide(
     desk: CaseDesk = Depends(get_desk),
 ) -> VerdictOut:
     verdict = Verdict(frozenset(body.actions), body.policy_id, body.note)
-    try:
-        decision_id, decision = desk.decide(case_id, _reviewer(principal), verdict)
-    except _CASE_ERRORS as exc:
-        raise _refused(exc) from None
+    decision_id, decision = desk.decide(case_id, _reviewer(principal), verdict)
     return VerdictOut(case_id=case_id, decision_id=decision_id, decision=decision_to_json(decision))

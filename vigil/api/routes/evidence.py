@@ -18,19 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from vigil.api.access import authorized
 from vigil.api.auth import Principal
 from vigil.api.deps import get_settings, get_vault
-from vigil.api.errors import ApiError, not_found
+from vigil.api.errors import ApiError
 from vigil.api.inputs import Identifier
 from vigil.config import Settings
-from vigil.enforce.evidence import (
-    EvidenceDeletedError,
-    EvidenceError,
-    EvidenceForbiddenError,
-    EvidenceIntegrityError,
-    EvidenceNotFoundError,
-    EvidenceOffError,
-    EvidenceRefusedError,
-    EvidenceVault,
-)
+from vigil.enforce.evidence import EvidenceVault
 from vigil.store.evidence import EvidenceInfo
 
 router = APIRouter(tags=["evidence"])
@@ -84,21 +75,6 @@ def _out(item: EvidenceInfo, readable: bool) -> EvidenceOut:
     )
 
 
-def _refused(exc: EvidenceError) -> ApiError:
-    if isinstance(exc, EvidenceNotFoundError):
-        return not_found(str(exc).removeprefix("no "))
-    if isinstance(exc, EvidenceForbiddenError):
-        return ApiError(403, "forbidden", str(exc))
-    if isinstance(exc, EvidenceRefusedError):
-        return ApiError(422, exc.code, str(exc))
-    if isinstance(exc, EvidenceDeletedError):
-        return ApiError(410, "evidence_deleted", str(exc))
-    if isinstance(exc, EvidenceOffError):
-        return ApiError(503, "evidence_off", str(exc))
-    assert isinstance(exc, EvidenceIntegrityError)
-    return ApiError(500, "evidence_unreadable", str(exc))
-
-
 @router.post(
     "/evidence",
     response_model=EvidenceOut,
@@ -124,12 +100,7 @@ def upload_evidence(
         raise ApiError(
             413, "media_too_large", f"data_base64: media is larger than {settings.max_media_bytes} bytes"
         )
-    try:
-        item, new = vault.preserve_upload(
-            body.decision_id, body.media_id, body.mime_type, data, principal.actor
-        )
-    except EvidenceError as exc:
-        raise _refused(exc) from None
+    item, new = vault.preserve_upload(body.decision_id, body.media_id, body.mime_type, data, principal.actor)
     if not new:
         response.status_code = 200
     return _out(item, readable=False)  # the platform never reads evidence back
@@ -141,10 +112,7 @@ def list_evidence(
     principal: Principal = Depends(authorized),
     vault: EvidenceVault = Depends(get_vault),
 ) -> list[EvidenceOut]:
-    try:
-        listed = vault.list_for_decision(decision_id, principal.role)
-    except EvidenceError as exc:
-        raise _refused(exc) from None
+    listed = vault.list_for_decision(decision_id, principal.role)
     return [_out(item, readable) for item, readable in listed]
 
 
@@ -159,10 +127,7 @@ def read_evidence(
     principal: Principal = Depends(authorized),
     vault: EvidenceVault = Depends(get_vault),
 ) -> Response:
-    try:
-        opened = vault.read(evidence_id, principal.actor, principal.role)
-    except EvidenceError as exc:
-        raise _refused(exc) from None
+    opened = vault.read(evidence_id, principal.actor, principal.role)
     item = opened.info
     if item.kind == "metadata":
         media_type = "application/json"

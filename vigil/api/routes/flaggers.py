@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from vigil.api.access import authorized
 from vigil.api.auth import Principal
 from vigil.api.deps import get_notices
-from vigil.api.errors import ApiError, not_found
+from vigil.api.errors import not_found
 from vigil.api.routes.notices import Email
 from vigil.domain.jurisdictions import normalise_country
 from vigil.domain.roles import Role
@@ -24,8 +24,6 @@ from vigil.domain.taxonomy import Category
 from vigil.intake.flaggers import (
     UNFOUNDED_MIN_DECIDED,
     UNFOUNDED_SHARE,
-    FlaggerConflictError,
-    FlaggerNotFoundError,
     FlaggerRegistry,
     FlaggerStatistics,
     NewFlagger,
@@ -140,12 +138,6 @@ def _with_statistics(registry: FlaggerRegistry, flagger_id: str) -> FlaggerOut:
     return _out(*found)
 
 
-def _changed(exc: Exception) -> ApiError:
-    if isinstance(exc, FlaggerNotFoundError):
-        return not_found(str(exc))
-    return ApiError(409, "conflict", str(exc))
-
-
 @router.post(
     "/trusted-flaggers", status_code=201, response_model=FlaggerOut, summary="Register a trusted flagger"
 )
@@ -162,10 +154,7 @@ def register(
         body.coordinator,
         body.contact_email,
     )
-    try:
-        return _out(registry.register(new, principal.actor))
-    except FlaggerConflictError as exc:
-        raise _changed(exc) from None
+    return _out(registry.register(new, principal.actor))
 
 
 @router.get("/trusted-flaggers", response_model=list[FlaggerOut], summary="The registered trusted flaggers")
@@ -210,10 +199,7 @@ def suspend(
     principal: Principal = Depends(authorized),
     registry: FlaggerRegistry = Depends(_registry),
 ) -> FlaggerOut:
-    try:
-        registry.suspend(flagger_id, body.reason, principal.actor)
-    except (FlaggerNotFoundError, FlaggerConflictError) as exc:
-        raise _changed(exc) from None
+    registry.suspend(flagger_id, body.reason, principal.actor)
     return _with_statistics(registry, flagger_id)
 
 
@@ -225,8 +211,5 @@ def reinstate(
     principal: Principal = Depends(authorized),
     registry: FlaggerRegistry = Depends(_registry),
 ) -> FlaggerOut:
-    try:
-        registry.reinstate(flagger_id, principal.actor)
-    except (FlaggerNotFoundError, FlaggerConflictError) as exc:
-        raise _changed(exc) from None
+    registry.reinstate(flagger_id, principal.actor)
     return _with_statistics(registry, flagger_id)

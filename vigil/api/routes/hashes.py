@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from vigil.api.access import authorized
 from vigil.api.auth import Principal
 from vigil.api.deps import get_pipeline, get_settings
 from vigil.config import Settings
-from vigil.domain.hashes import MAX_VPDQ_TEXT, HashType, normalise_hash
+from vigil.detect.registry import SIGNAL_TYPES
+from vigil.domain.hashes import MAX_VPDQ_TEXT
 from vigil.domain.taxonomy import Category
 from vigil.pipeline.service import Pipeline
 
 router = APIRouter(tags=["hashes"])
 
 
+def _registered(value: object) -> str:
+    """A signal type the registry knows; refused as an unknown enum member was before plugins."""
+    if isinstance(value, str) and value in SIGNAL_TYPES:
+        return value
+    names = [f"'{name}'" for name in SIGNAL_TYPES.names]
+    expected = " or ".join((", ".join(names[:-1]), names[-1])) if len(names) > 1 else names[0]
+    raise PydanticCustomError("enum", "Input should be {expected}", {"expected": expected})
+
+
+HashTypeName = Annotated[
+    str,
+    BeforeValidator(_registered),
+    Field(
+        description="a signal type: pdq, md5, sha256, vpdq, or one a plugin registers",
+        examples=["pdq"],
+    ),
+]
+"""A hash type in a request: a name the signal-type registry knows (``detect/signal_types.py``)."""
+
+
 class HashQueryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: HashType
+    type: HashTypeName
     value: str = Field(
         min_length=1,
         max_length=MAX_VPDQ_TEXT,
@@ -29,7 +53,7 @@ class HashQueryIn(BaseModel):
 
     @model_validator(mode="after")
     def _normalise(self) -> HashQueryIn:
-        self.value = normalise_hash(self.type, self.value)
+        self.value = SIGNAL_TYPES.normalise(self.type, self.value)
         return self
 
 
@@ -42,12 +66,12 @@ class MatchQueryIn(BaseModel):
 class MatchOut(BaseModel):
     bank: str
     category: Category
-    hash_type: HashType
+    hash_type: str
     distance: int
 
 
 class QueryResultOut(BaseModel):
-    type: HashType
+    type: str
     value: str
     matched: bool
     matches: list[MatchOut]
@@ -68,7 +92,8 @@ def match(
     threshold = settings.pdq_quality_threshold
 
     def low_quality(query: HashQueryIn) -> bool:
-        return query.type is HashType.PDQ and query.quality is not None and query.quality < threshold
+        gated = SIGNAL_TYPES.get(query.type).quality_gated
+        return gated and query.quality is not None and query.quality < threshold
 
     tried = [q for q in body.hashes if not low_quality(q)]
     found = iter(pipeline.lookup([(q.type, q.value) for q in tried]))

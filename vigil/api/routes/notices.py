@@ -18,15 +18,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from vigil.api.access import authorized
 from vigil.api.auth import Principal
 from vigil.api.deps import get_notices, get_settings
-from vigil.api.errors import ApiError
 from vigil.api.inputs import Identifier
 from vigil.api.routes.content import ContentIn, to_content
 from vigil.config import Settings
-from vigil.domain.notices import NoticeState
+from vigil.domain.notices import REDRESS, NoticeState
 from vigil.domain.roles import Role
 from vigil.domain.taxonomy import Category
-from vigil.intake.notices import NoticeDesk, NoticeError, NoticeRequest, Notifier, Reporter
-from vigil.store.notices import REDRESS, NoticeInfo
+from vigil.intake.notices import NoticeDesk, NoticeRequest, Notifier, Reporter
+from vigil.store.notices import NoticeInfo
 
 router = APIRouter(tags=["notices"])
 
@@ -165,10 +164,6 @@ def _receipt(notice: NoticeInfo) -> str:
     )
 
 
-def _refused(exc: NoticeError) -> ApiError:
-    return ApiError(exc.status, exc.code, str(exc))
-
-
 @router.post("/notices", status_code=201, response_model=ReceiptOut, summary="Send a notice (DSA Art. 16)")
 def send_notice(
     body: NoticeIn,
@@ -188,10 +183,7 @@ def send_notice(
         good_faith=body.good_faith,
         content=content,
     )
-    try:
-        notice = desk.receive(request, Notifier(principal.actor, principal.role, principal.bound_to))
-    except NoticeError as exc:
-        raise _refused(exc) from None
+    notice = desk.receive(request, Notifier(principal.actor, principal.role, principal.bound_to))
     return ReceiptOut(
         **_out(notice, principal.role).model_dump(), receipt=_receipt(notice), warnings=warnings
     )
@@ -208,10 +200,7 @@ def list_notices(
     principal: Principal = Depends(authorized),
     desk: NoticeDesk = Depends(get_notices),
 ) -> list[NoticeOut]:
-    try:
-        scope = desk.scope(principal.role, principal.bound_to)
-    except NoticeError as exc:
-        raise _refused(exc) from None
+    scope = desk.scope(principal.role, principal.bound_to)
     return [_out(n, principal.role) for n in desk.list(scope, limit, offset, state, content_id)]
 
 
@@ -219,8 +208,5 @@ def list_notices(
 def get_notice(
     notice_id: str, principal: Principal = Depends(authorized), desk: NoticeDesk = Depends(get_notices)
 ) -> NoticeOut:
-    try:
-        notice = desk.get(notice_id, desk.scope(principal.role, principal.bound_to))
-    except NoticeError as exc:
-        raise _refused(exc) from None
+    notice = desk.get(notice_id, desk.scope(principal.role, principal.bound_to))
     return _out(notice, principal.role)

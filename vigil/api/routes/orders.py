@@ -6,9 +6,8 @@ in the ``Vigil-Signature`` header, with its API key as the bearer token (``docs/
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -17,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from vigil.api.access import authorized
 from vigil.api.auth import Principal
 from vigil.api.deps import get_orders
-from vigil.api.errors import ApiError, not_found
+from vigil.api.errors import ApiError
 from vigil.api.inputs import Identifier, Instant
 from vigil.domain.jurisdictions import GLOBAL, TerritorialScope, normalise_country
 from vigil.domain.orders import (
@@ -28,7 +27,6 @@ from vigil.domain.orders import (
     OrderEffect,
     OrderState,
     OrderTarget,
-    OrderTransitionError,
     OrderType,
     RefusalGround,
 )
@@ -38,10 +36,7 @@ from vigil.intake.authorities import SIGNATURE_HEADER
 from vigil.intake.orders import (
     Caller,
     Clarification,
-    OrderActionError,
     OrderDesk,
-    OrderNotFoundError,
-    OrderRejectedError,
     OrderView,
 )
 
@@ -289,24 +284,6 @@ def _problem(exc: ValidationError) -> str:
     )
 
 
-T = TypeVar("T")
-
-_ACTION_STATUS = {"forbidden": 403, "senior_review_required": 403}
-
-
-def _acting(call: Callable[[], T]) -> T:
-    try:
-        return call()
-    except OrderNotFoundError as exc:
-        raise not_found(str(exc)) from None
-    except OrderRejectedError as exc:
-        raise ApiError(exc.status, exc.code, exc.message) from None
-    except OrderActionError as exc:
-        raise ApiError(_ACTION_STATUS.get(exc.code, 409), exc.code, str(exc)) from None
-    except OrderTransitionError as exc:
-        raise ApiError(409, "wrong_state", str(exc)) from None
-
-
 def _inlined(schema: Any, definitions: dict[str, Any]) -> Any:
     """``schema`` with every ``#/$defs/...`` reference replaced by the definition (none is recursive)."""
     if isinstance(schema, dict):
@@ -364,9 +341,7 @@ async def submit_order(
         problem = str(exc)
     caller = _caller(principal)
     signature = request.headers.get(SIGNATURE_HEADER)
-    view = await run_in_threadpool(
-        lambda: _acting(lambda: desk.receive(caller, body, signature, document, problem))
-    )
+    view = await run_in_threadpool(lambda: desk.receive(caller, body, signature, document, problem))
     return _out(view, caller)
 
 
@@ -387,7 +362,7 @@ def get_order(
     order_id: str, principal: Principal = Depends(authorized), desk: OrderDesk = Depends(get_orders)
 ) -> OrderOut:
     caller = _caller(principal)
-    return _out(_acting(lambda: desk.get(order_id, caller)), caller)
+    return _out(desk.get(order_id, caller), caller)
 
 
 @router.post(
@@ -400,7 +375,7 @@ def execute_order(
     desk: OrderDesk = Depends(get_orders),
 ) -> OrderOut:
     caller = _caller(principal)
-    return _out(_acting(lambda: desk.execute(order_id, caller, body.content_ids, body.note)), caller)
+    return _out(desk.execute(order_id, caller, body.content_ids, body.note), caller)
 
 
 @router.post(
@@ -413,7 +388,7 @@ def approve_order(
     desk: OrderDesk = Depends(get_orders),
 ) -> OrderOut:
     caller = _caller(principal)
-    return _out(_acting(lambda: desk.approve(order_id, caller, body.note)), caller)
+    return _out(desk.approve(order_id, caller, body.note), caller)
 
 
 @router.post("/orders/{order_id}/refuse", response_model=OrderOut, summary="Refuse an order with its grounds")
@@ -424,7 +399,7 @@ def refuse_order(
     desk: OrderDesk = Depends(get_orders),
 ) -> OrderOut:
     caller = _caller(principal)
-    return _out(_acting(lambda: desk.refuse(order_id, caller, body.ground, body.explanation)), caller)
+    return _out(desk.refuse(order_id, caller, body.ground, body.explanation), caller)
 
 
 @router.post(
@@ -439,7 +414,7 @@ def request_clarification(
     desk: OrderDesk = Depends(get_orders),
 ) -> OrderOut:
     caller = _caller(principal)
-    return _out(_acting(lambda: desk.request_clarification(order_id, caller, body.question)), caller)
+    return _out(desk.request_clarification(order_id, caller, body.question), caller)
 
 
 @router.post(
@@ -469,7 +444,5 @@ async def clarify_order(
         else None,
     )
     signature = request.headers.get(SIGNATURE_HEADER)
-    view = await run_in_threadpool(
-        lambda: _acting(lambda: desk.clarify(order_id, caller, body, signature, answer))
-    )
+    view = await run_in_threadpool(lambda: desk.clarify(order_id, caller, body, signature, answer))
     return _out(view, caller)

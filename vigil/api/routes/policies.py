@@ -34,6 +34,8 @@ class ValidatedOut(BaseModel):
 
 
 class AppliedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     version: int
     changed: bool
@@ -75,7 +77,7 @@ def apply(
     body: PolicySourceIn, principal: Principal = Depends(authorized), admin: Admin = Depends(get_admin)
 ) -> list[AppliedOut]:
     results = admin.apply_policies(_parse(body), principal.actor)
-    return [AppliedOut(id=r.id, version=r.version, changed=r.changed) for r in results]
+    return [AppliedOut.model_validate(r) for r in results]
 
 
 @router.get("/policies", response_model=list[PolicyOut], summary="The policy versions in force")

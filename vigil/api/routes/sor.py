@@ -26,7 +26,6 @@ from vigil.store import content as content_store
 from vigil.store import statements as statement_store
 from vigil.store.db import Store
 from vigil.store.statements import (
-    RetryRefusedError,
     StatementInfo,
     StatementState,
     SubmissionInfo,
@@ -146,11 +145,8 @@ def list_submissions(
 def retry_submission(
     submission_id: RowId, principal: Principal = Depends(authorized), store: Store = Depends(get_store)
 ) -> SubmissionOut:
-    try:
-        with store.transaction() as session:
-            info = statement_store.retry(session, submission_id, principal.actor, utcnow())
-    except RetryRefusedError as exc:
-        raise ApiError(409, "conflict", str(exc)) from None
+    with store.transaction() as session:
+        info = statement_store.retry(session, submission_id, principal.actor, utcnow())
     if info is None:
         raise not_found(f"submission {submission_id}")
     return _submission(info)

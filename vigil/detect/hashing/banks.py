@@ -1,4 +1,4 @@
-"""Hash-list formats: reading and writing banks (``shared/specs/hash-formats.md``).
+"""Hash-list formats: reading and writing banks (docs/media-matching.md, "Hash lists").
 
 Hash lists arrive from hotlines, industry programmes and victims' own submissions, in whatever
 shape their tooling produces. Every row is checked; a refused row is reported with its line number
@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from vigil.domain.hashes import HashType, InvalidHashError, ListedHash, normalise_hash, parse_hash_type
+from vigil.detect.registry import SIGNAL_TYPES
+from vigil.domain.hashes import HashType, InvalidHashError, ListedHash
 from vigil.domain.ids import instant_in_utc
 from vigil.domain.taxonomy import Category
 
@@ -30,8 +31,9 @@ class BankFormat(StrEnum):
     )
 
 
-# threatexchange signal type names that Vigil can hold; others (url, trend_query ...) are refused.
-_THREATEXCHANGE_TYPES = {
+# threatexchange signal type names that Vigil can hold, besides the registered types' own names;
+# others (url, trend_query ...) are refused.
+_THREATEXCHANGE_TYPES: dict[str, str] = {
     "pdq": HashType.PDQ,
     "md5": HashType.MD5,
     "video_md5": HashType.MD5,
@@ -122,14 +124,14 @@ def parse_csv(text: str, bank_category: Category) -> ParsedFile:
                 _unescape(c.strip()) for c in row
             )
             try:
-                kind = parse_hash_type(hash_type)
+                kind = SIGNAL_TYPES.parse(hash_type)
                 if category and category != bank_category.value:
                     raise ValueError(
                         f"category {category!r} does not match the bank's category {bank_category.value!r}"
                     )
                 listed = ListedHash(
-                    kind,
-                    normalise_hash(kind, value),
+                    kind.name,
+                    kind.normalise(value),
                     _bounded("source", source, 100),
                     _bounded("source_id", source_id, 200),
                     _timestamp(added_at) if added_at else None,
@@ -150,37 +152,40 @@ def _lines(text: str) -> Iterator[tuple[int, str]]:
             yield number, stripped
 
 
-def parse_plain(text: str, hash_type: HashType) -> ParsedFile:
-    """One hash per line, all of ``hash_type``; blank lines and ``#`` comments are skipped."""
+def parse_plain(text: str, hash_type: str) -> ParsedFile:
+    """One hash per line, all of ``hash_type`` (a registered type's name); blank lines and ``#``
+    comments are skipped."""
     parsed = ParsedFile()
+    kind = SIGNAL_TYPES.get(hash_type)
     for line, value in _lines(text):
         try:
-            parsed.accepted.append(HashRow(line, ListedHash(hash_type, normalise_hash(hash_type, value))))
+            parsed.accepted.append(HashRow(line, ListedHash(kind.name, kind.normalise(value))))
         except InvalidHashError as exc:
             parsed.refused.append(RefusedRow(line, str(exc)))
     return parsed
 
 
-def parse_threatexchange(text: str, default_type: HashType | None = None) -> ParsedFile:
+def parse_threatexchange(text: str, default_type: str | None = None) -> ParsedFile:
     """Lines of ``<signal_type> <value>`` (or bare values when ``default_type`` is given)."""
     parsed = ParsedFile()
+    known = {**{name: name for name in SIGNAL_TYPES.names}, **_THREATEXCHANGE_TYPES}
     for line, content in _lines(text):
         name, _, value = content.partition(" ")
         if not value:
             if default_type is None:
                 parsed.refused.append(RefusedRow(line, "no signal type; expected '<signal_type> <value>'"))
                 continue
-            kind, value = default_type, name
-        elif name.lower() in _THREATEXCHANGE_TYPES:
-            kind = _THREATEXCHANGE_TYPES[name.lower()]
+            kind, value = SIGNAL_TYPES.get(default_type), name
+        elif name.lower() in known:
+            kind = SIGNAL_TYPES.get(known[name.lower()])
         else:
-            supported = ", ".join(sorted(_THREATEXCHANGE_TYPES))
+            supported = ", ".join(sorted(known))
             parsed.refused.append(
                 RefusedRow(line, f"signal type {name!r} is not a media hash Vigil holds ({supported})")
             )
             continue
         try:
-            parsed.accepted.append(HashRow(line, ListedHash(kind, normalise_hash(kind, value.strip()))))
+            parsed.accepted.append(HashRow(line, ListedHash(kind.name, kind.normalise(value.strip()))))
         except InvalidHashError as exc:
             parsed.refused.append(RefusedRow(line, str(exc)))
     return parsed
@@ -239,9 +244,10 @@ def export_bank(rows: Iterable[ExportRow], fmt: BankFormat) -> Iterator[str]:
 
 
 def parse_bank_file(
-    text: str, fmt: BankFormat, bank_category: Category, hash_type: HashType | None = None
+    text: str, fmt: BankFormat, bank_category: Category, hash_type: str | None = None
 ) -> ParsedFile:
-    """Read a hash list in ``fmt``; ``hash_type`` is required for plain lists."""
+    """Read a hash list in ``fmt``; ``hash_type`` (a registered type's name) is required for plain
+    lists."""
     if fmt is BankFormat.CSV:
         return parse_csv(text, bank_category)
     if fmt is BankFormat.PLAIN:

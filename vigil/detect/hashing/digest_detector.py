@@ -22,7 +22,7 @@ class BankRef:
 
 @dataclass(frozen=True, slots=True)
 class DigestEntry:
-    hash_type: HashType
+    hash_type: str  # md5 or sha256
     value: str
     bank: BankRef
 
@@ -35,7 +35,7 @@ class DigestIndex:
     """
 
     def __init__(self, entries: Iterable[DigestEntry]) -> None:
-        self._banks_by_hash: dict[tuple[HashType, str], tuple[BankRef, ...]] = {}
+        self._banks_by_hash: dict[tuple[str, str], tuple[BankRef, ...]] = {}
         self.add(entries)
 
     def add(self, entries: Iterable[DigestEntry]) -> None:
@@ -47,7 +47,7 @@ class DigestIndex:
     def __len__(self) -> int:
         return len(self._banks_by_hash)
 
-    def lookup(self, hash_type: HashType, value: str) -> tuple[BankRef, ...]:
+    def lookup(self, hash_type: str, value: str) -> tuple[BankRef, ...]:
         return self._banks_by_hash.get((hash_type, value), ())
 
 

@@ -51,7 +51,7 @@ import numpy.typing as npt
 
 HASH_BYTES = 32
 HASH_BITS = 8 * HASH_BYTES
-DEFAULT_THRESHOLD = 31  # the industry's PDQ match threshold (shared/specs/hash-formats.md)
+DEFAULT_THRESHOLD = 31  # the industry's PDQ match threshold (docs/media-matching.md, "Thresholds")
 
 U8Array = npt.NDArray[np.uint8]
 U32Array = npt.NDArray[np.uint32]

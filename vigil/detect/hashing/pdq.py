@@ -1,6 +1,6 @@
 """PDQ perceptual hashes of images, and the bounded decoding in front of them.
 
-PDQ (Meta's photo hash, ``shared/specs/hash-formats.md``) turns an image into 256 bits that change
+PDQ (Meta's photo hash; docs/media-matching.md) turns an image into 256 bits that change
 little when the image is resized, re-compressed, lightly edited or turned grey; two images match
 when the Hamming distance between their hashes is at most a threshold (the industry default is 31).
 The hash itself comes from the ``pdqhash`` package (bindings to Meta's reference C++): Vigil does
