@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -99,6 +100,13 @@ class Vigil:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
+
+
+def start_all(servers: list[Vigil]) -> None:
+    """Start several `vigil serve` processes at once: each spends its start-up loading models, so
+    starting them side by side costs about one start, not one per process."""
+    with ThreadPoolExecutor(len(servers)) as starting:
+        list(starting.map(lambda server: server.start(), servers))
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 20) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tests.images import photo_like
 from vigil.detect.hashing.digests import digest_bytes
@@ -146,3 +146,25 @@ def test_a_video_seen_before_its_hash_arrived_is_found_by_its_frames(store: Stor
     admin.add_hashes("late-list", [ListedHash(HashType.VPDQ, format_vpdq(frames))], "test")
     _run_to_end(RetroMatcher(pipeline, lambda: NOW, pdq_quality_threshold=50, chunk=3))
     assert [_outcome(store, c.id) for c in seen] == ["remove", "no_action"]
+
+
+def test_a_job_is_claimed_by_one_process_until_its_chunk_is_recorded_or_its_claim_runs_out(
+    store: Store,
+) -> None:
+    admin, pipeline = _setup(store)
+    pipeline.submit([_post("old", b"known abuse file")], DecisionContext(), "platform")
+    admin.add_hashes("late-list", [ListedHash(HashType.MD5, digest_bytes(b"known abuse file").md5)], "test")
+    lease = timedelta(seconds=30)
+    with store.transaction() as session:
+        claimed = retro_store.claim_next_job(session, NOW, lease)
+    assert claimed is not None
+    with store.transaction() as session:  # another process, meanwhile: nothing to take
+        assert retro_store.claim_next_job(session, NOW + timedelta(seconds=29), lease) is None
+    with store.transaction() as session:  # the first died: its claim runs out, the job is taken over
+        again = retro_store.claim_next_job(session, NOW + timedelta(seconds=30), lease)
+    assert again is not None
+    assert again.id == claimed.id
+    with store.transaction() as session:
+        retro_store.advance(session, again.id, again.content_cursor, 1, 0, NOW)
+    with store.transaction() as session:  # recording a chunk ends the claim
+        assert retro_store.claim_next_job(session, NOW + timedelta(seconds=31), lease) is not None

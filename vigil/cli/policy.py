@@ -40,7 +40,12 @@ def policy_validate(paths: PathsArgument, as_json: JsonOption = False) -> None:
 @policy_app.command("apply")
 def policy_apply(paths: PathsArgument, as_json: JsonOption = False) -> None:
     """Install policies: a changed policy gets a new version, the old one is kept."""
-    results = Admin(_store()).apply_policies(_load(paths), CLI_ACTOR)
+    definitions = _load(paths)
+    try:
+        results = Admin(_store()).apply_policies(definitions, CLI_ACTOR)
+    except policy_store.PolicyChangeConflict as exc:
+        # another process changed one of these policies at the same moment: nothing was applied
+        _fail(exc.message)
     if as_json:
         _print_json(results)
         return

@@ -20,6 +20,7 @@ from vigil.domain.roles import Role
 from vigil.domain.taxonomy import Category
 from vigil.policy.loader import PolicyDefinition
 from vigil.store import banks as bank_store
+from vigil.store import console_sessions
 from vigil.store import keys as key_store
 from vigil.store import outbox as outbox_store
 from vigil.store import policies as policy_store
@@ -163,6 +164,7 @@ class Admin:
         with self.store.transaction() as session:
             info = key_store.revoke_key(session, key_id, self.clock())
             if info is not None:
+                console_sessions.end_sessions_of_key(session, key_id)  # signed out of every console
                 self._audit(session, actor, AuditAction.KEY_REVOKED, "api_key", key_id, {})
         return info
 
@@ -173,6 +175,7 @@ class Admin:
             if old is None or not old.active:
                 return None
             key_store.revoke_key(session, key_id, self.clock())
+            console_sessions.end_sessions_of_key(session, key_id)
             info, token = key_store.create_key(session, old.role, old.label, old.bound_to, self.clock())
             self._audit(session, actor, AuditAction.KEY_ROTATED, "api_key", key_id, {"replaced_by": info.id})
         return info, token

@@ -4,14 +4,14 @@ Vigil keeps the hashes of what it has seen (never the media), so a hash list tha
 still finds yesterday's uploads. Content that now matches is decided again through the normal
 decision path, with the policies' actions. Each job walks the stored content hashes in id order and
 records its cursor in the same transaction as the decisions it takes, so it resumes after a restart
-exactly where it stopped.
+exactly where it stopped. With several processes, one at a time holds a job, by a lease on its row.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -46,7 +46,13 @@ class _JobHashes:
 
 
 class RetroMatcher:
-    """Runs retroactive jobs a chunk at a time; one per ``vigil serve`` process."""
+    """Runs retroactive jobs a chunk at a time; one per ``vigil serve`` process.
+
+    Any number of processes may run one: each claims a job for ``lease_seconds`` before it matches a
+    chunk (``retro_store.claim_next_job``), so a chunk is matched and decided by one process; the
+    others take the next job, or wait. A process that dies mid-chunk holds its job until the lease
+    expires, and then another process matches that chunk again from the recorded cursor.
+    """
 
     def __init__(
         self,
@@ -55,19 +61,21 @@ class RetroMatcher:
         pdq_quality_threshold: int,
         chunk: int = 5000,
         poll_seconds: float = 1.0,
+        lease_seconds: float = 30.0,
     ) -> None:
         self.pipeline = pipeline
         self.store = pipeline.store
         self.clock = clock
         self.pdq_quality_threshold = pdq_quality_threshold
         self.chunk = chunk
+        self.lease = timedelta(seconds=lease_seconds)
         self._hashes: _JobHashes | None = None
         self._thread = PollingThread("vigil-retro", self.run_once, poll_seconds)
 
     def run_once(self) -> bool:
         """Match one chunk of the oldest unfinished job; False when there is nothing to do."""
         with self.store.transaction() as session:
-            job = retro_store.next_job(session)
+            job = retro_store.claim_next_job(session, self.clock(), self.lease)
             if job is None:
                 return False
             if self._hashes is None or self._hashes.job_id != job.id:
@@ -95,6 +103,7 @@ class RetroMatcher:
                 sorted(matched), DecisionContext(Source.VOLUNTARY), f"retro:{job.id}", also=record_progress
             )
         except retro_store.StaleJobError:
+            # only when this chunk outlived its lease and another process recorded it meanwhile
             log.info("retroactive job %s: another process took this chunk", job.id)
         return True
 

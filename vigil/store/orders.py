@@ -98,13 +98,19 @@ def list_orders(
 
 
 def unanswered(session: Session, states: Sequence[str], limit: int) -> list[Order]:
-    """Orders in ``states`` not yet answered, nearest deadline first."""
+    """Orders in ``states`` not yet answered, nearest deadline first, locked for this transaction.
+
+    Orders another transaction holds are skipped (``SKIP LOCKED``): with several processes each order
+    is looked at by one of them at a time, and the row returned is the newest, so what one process
+    did (answered, escalated) is seen by the next before it acts. SQLite has one writer at a time.
+    """
     return list(
         session.scalars(
             select(Order)
             .where(Order.state.in_(states), Order.answered_at.is_(None))
             .order_by(Order.deadline.is_(None), Order.deadline)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     )
 
@@ -232,26 +238,30 @@ def preserve(
 
 
 def user_notices_due(session: Session, now: datetime, limit: int) -> list[Order]:
-    """Executed orders whose users may be told now that the authority's withholding is over."""
+    """Executed orders whose users may be told now that the authority's withholding is over, locked
+    for this transaction (those another transaction holds are skipped, as in ``unanswered``)."""
     return list(
         session.scalars(
             select(Order)
             .where(Order.user_notice_due_at <= now)
             .order_by(Order.user_notice_due_at)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     )
 
 
 def release_expired_holds(session: Session, now: datetime, limit: int) -> list[PreservationHold]:
     """End the holds whose period is over: the snapshot is deleted (TCO Art. 6: kept six months,
-    then deleted) and the hold stays as the record that it existed. Returns the holds released."""
+    then deleted) and the hold stays as the record that it existed. Returns the holds released.
+    Holds another transaction is releasing are skipped (``SKIP LOCKED``), so each is released once."""
     rows = list(
         session.scalars(
             select(PreservationHold)
             .where(PreservationHold.until <= now, PreservationHold.released_at.is_(None))
             .order_by(PreservationHold.until)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     )
     for row in rows:

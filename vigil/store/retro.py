@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from vigil.domain.content import Audience
@@ -90,16 +90,30 @@ def create_job(
     return job.id
 
 
-def next_job(session: Session) -> JobInfo | None:
-    """The oldest unfinished job."""
+def claim_next_job(session: Session, now: datetime, lease: timedelta) -> JobInfo | None:
+    """Claim the oldest unfinished job that no process holds, until ``now + lease``; None if there is none.
+
+    Matching a chunk happens outside a transaction, so the claim is a lease rather than a row lock:
+    the row is locked (``SKIP LOCKED``: another claimer passes on to the next job) only while the
+    lease is written, and a process that dies leaves a lease that expires, after which any process
+    takes the job over. ``advance`` ends the lease with the chunk.
+    """
     row = session.execute(
         select(RetroJob, Bank.name)
         .join(Bank, Bank.id == RetroJob.bank_id)
-        .where(RetroJob.state != JobState.DONE.value)
+        .where(
+            RetroJob.state != JobState.DONE.value,
+            or_(RetroJob.claimed_until.is_(None), RetroJob.claimed_until <= now),
+        )
         .order_by(RetroJob.id)
         .limit(1)
+        .with_for_update(skip_locked=True, of=RetroJob)
     ).first()
-    return _info(*row) if row else None
+    if row is None:
+        return None
+    job, bank = row
+    job.claimed_until = now + lease
+    return _info(job, bank)
 
 
 def job_hashes(session: Session, job: JobInfo) -> list[tuple[str, str]]:
@@ -139,8 +153,9 @@ class StaleJobError(RuntimeError):
 def advance(session: Session, job_id: int, expected: int, cursor: int, matched: int, now: datetime) -> None:
     """Move the cursor from ``expected`` to ``cursor``; the job is done when it reaches its end.
 
-    The row is locked and the cursor compared first, so two processes working on the same chunk
-    cannot both record it: the second raises StaleJobError and its transaction rolls back.
+    The row is locked and the cursor compared first, so a process whose lease expired while it
+    worked cannot record a chunk another process recorded since: it raises StaleJobError and its
+    transaction rolls back. Recording the chunk ends the lease.
     """
     job = session.get(RetroJob, job_id, with_for_update=True)
     if job is None or job.content_cursor != expected:
@@ -148,6 +163,7 @@ def advance(session: Session, job_id: int, expected: int, cursor: int, matched: 
     job.content_cursor = cursor
     job.matched += matched
     job.updated_at = now
+    job.claimed_until = None
     if cursor >= job.content_last:
         job.state = JobState.DONE.value
         job.finished_at = now

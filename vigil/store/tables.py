@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -116,7 +118,18 @@ class BankHash(Base):
 
 class PolicyVersion(Base):
     __tablename__ = "policy_versions"
-    __table_args__ = (UniqueConstraint("policy_id", "version", name="uq_policy_versions_id_version"),)
+    __table_args__ = (
+        UniqueConstraint("policy_id", "version", name="uq_policy_versions_id_version"),
+        # exactly one version of a policy is in force: a second writer's row is refused here,
+        # whatever it read before (vigil.store.policies.apply_policies answers it as a conflict)
+        Index(
+            "uq_policy_versions_one_in_force",
+            "policy_id",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     policy_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -309,6 +322,8 @@ class RetroJob(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    # the process matching its next chunk has it until then (vigil/store/retro.py, claim_next_job)
+    claimed_until: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class TrustedFlagger(Base):
@@ -570,3 +585,51 @@ class SignInFlow(Base):
     redirect_url: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ConsoleSessionRecord(Base):
+    """A console session: found by the SHA-256 of the random token in the browser's cookie (the
+    token itself is never stored), with who signed in (an API key's id, or the person their
+    organisation's provider vouched for) and the CSRF token of its forms. Every ``vigil serve``
+    process on the database shares it: signing out deletes the row, and so ends the session
+    everywhere at once."""
+
+    __tablename__ = "console_sessions"
+
+    token_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str | None] = mapped_column(String(32), index=True)  # None: signed in as a person
+    role: Mapped[str] = mapped_column(String(32))
+    bound_to: Mapped[str | None] = mapped_column(String(200))
+    issuer: Mapped[str | None] = mapped_column(String(2000))
+    subject: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    csrf: Mapped[str] = mapped_column(String(64))
+    signed_in_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
+    ends_at: Mapped[datetime]  # the session's lifetime, whatever its use
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the idle timeout, never past ends_at
+    flash_kind: Mapped[str | None] = mapped_column(String(16))
+    flash_text: Mapped[str | None] = mapped_column(Text)
+
+
+class ReviewerDay(Base):
+    """One reviewer's wellness setting for one UTC day: whether previews of sensitive queues are
+    shown unblurred by default (a new day starts blurred)."""
+
+    __tablename__ = "reviewer_days"
+
+    actor: Mapped[str] = mapped_column(String(128), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    reveal_sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReviewerExposure(Base):
+    """A case of a sensitive queue that a reviewer opened on a UTC day (one row however often they
+    opened it): the reviewer's exposure count is the number of rows of the day."""
+
+    __tablename__ = "reviewer_exposures"
+
+    actor: Mapped[str] = mapped_column(String(128), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)

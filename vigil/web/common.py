@@ -28,7 +28,7 @@ from vigil.api.deps import get_desk, get_store
 from vigil.api.errors import status_of
 from vigil.domain.errors import VigilError
 from vigil.store import keys as key_store
-from vigil.web.exposure import SOFT_DAILY_LIMIT, ExposureCounter
+from vigil.web.exposure import SOFT_DAILY_LIMIT, Wellness
 from vigil.web.oidc import OidcProvider
 from vigil.web.render import render
 from vigil.web.security import PREFIX, tokens_match
@@ -43,11 +43,13 @@ MAX_FIELD_BYTES = 64 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Console:
-    """The console's own state, kept on ``app.state.console``: sessions, exposure counts, the
-    sign-in limit, and the organisation's sign-in provider when one is configured."""
+    """The console's own state, kept on ``app.state.console``: sessions, reviewer wellness (exposure
+    counts, blur settings), the sign-in limit, and the organisation's sign-in provider when one is
+    configured. Sessions, wellness and the limit's counters are in the database, shared by every
+    serving process."""
 
     sessions: SessionStore
-    exposure: ExposureCounter
+    wellness: Wellness
     limiter: SignInLimiter
     oidc: OidcProvider | None = None
 
@@ -197,7 +199,7 @@ def render_page(
         "who": session,
         "csrf": session.csrf,
         "flash": console.sessions.take_flash(session.id),
-        "exposure": console.exposure.count(session.principal.actor, console_now(request).date()),
+        "exposure": console.wellness.count(session.principal.actor, console_now(request).date()),
         "exposure_limit": SOFT_DAILY_LIMIT,
     }
     return HTMLResponse(render(template, {**common, **context}), status_code=status)

@@ -69,7 +69,7 @@ from vigil.web.common import (
     session_with_token,
     sign_in_error_page,
 )
-from vigil.web.exposure import ExposureCounter
+from vigil.web.exposure import Wellness
 from vigil.web.oidc import OidcProvider, oidc_config
 from vigil.web.render import highlight, render
 from vigil.web.security import PREFIX, SecurityHeaders, tokens_match
@@ -152,8 +152,8 @@ def mount_console(app: FastAPI) -> None:
         settings.sign_in_key_failures,
     )
     app.state.console = Console(
-        SessionStore(),
-        ExposureCounter(),
+        SessionStore(app.state.store),
+        Wellness(app.state.store),
         SignInLimiter(app.state.store, limits),
         OidcProvider(config) if config is not None else None,
     )
@@ -312,7 +312,7 @@ async def settings(request: Request) -> Response:
 def _settings(request: Request, posted: Posted) -> Response:
     session = session_with_token(request, posted)
     reveal = posted.text("reveal_sensitive", 8) == "on"
-    console_of(request).sessions.set_reveal(session.id, reveal)
+    console_of(request).wellness.set_reveal(session.principal.actor, reveal, console_now(request).date())
     shown = "shown unblurred" if reveal else "blurred until you reveal them"
     return redirect_after_post(
         request, session, f"{PREFIX}/queues", Flash("ok", f"Sensitive previews are {shown}.")
@@ -395,7 +395,7 @@ def _case_page(
     case = file.case
     queue = desk.queues.queue(case.queue)
     if queue.sensitive:
-        console_of(request).exposure.record(session.principal.actor, case.id, now.date())
+        console_of(request).wellness.record(session.principal.actor, case.id, now.date())
     with get_store(request).transaction() as db:
         appeals = appeals_of_case(db, case.id)
         in_force = desk.pipeline.policies_in_force(db)

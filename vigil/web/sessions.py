@@ -1,26 +1,33 @@
-"""Console sessions: an API key, pasted once, exchanged for a random session id in a cookie.
+"""Console sessions: an API key, pasted once (or the organisation's sign-in), exchanged for a random
+session token in a cookie.
 
-Sessions live in the memory of the process that serves the console: a restart signs everyone out,
-and several ``vigil serve`` processes behind a load balancer need sticky sessions. That is the price
-of keeping no session secrets in the database; the API key itself is never kept, only its id, and
-every request checks that the key is still active, so revoking a key ends its sessions at once.
+Sessions live in the database (``vigil.store.console_sessions``), so that every ``vigil serve``
+process behind one address shares them: a cookie signed in through one process works on the others,
+and signing out deletes the session, which ends it on all of them at once; a restart signs nobody
+out. The database holds only the SHA-256 of the token, never the token, and never the API key: only
+its id, and every request checks that the key is still active, so revoking a key ends its sessions
+at once (``vigil.pipeline.admin`` also deletes them).
 
 A session ends after :data:`IDLE` without a request or :data:`LIFETIME` after sign-in, whichever
-comes first. At most :data:`MAX_SESSIONS` are kept; signing in beyond that ends the oldest.
+comes first; sessions found expired are deleted, and every sign-in purges those that expired.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from vigil.api.auth import Principal
+from vigil.api.auth import Identity, Principal
+from vigil.domain.roles import Role
+from vigil.store import console_sessions as session_store
+from vigil.store import wellness as wellness_store
+from vigil.store.console_sessions import StoredSession
+from vigil.store.db import Store
 
 IDLE = timedelta(hours=1)
 LIFETIME = timedelta(hours=12)
-MAX_SESSIONS = 10_000
 SESSION_ID_BYTES = 32
 MAX_SESSION_ID_LENGTH = 64  # what a cookie may carry before it is refused unread
 
@@ -37,8 +44,9 @@ class Flash:
 class ConsoleSession:
     """One signed-in reviewer.
 
-    ``csrf`` is the token every form of this session carries; ``reveal_sensitive`` is the reviewer's
-    wellness setting (previews of sensitive queues shown unblurred by default, off unless chosen).
+    ``id`` is the token the cookie carries (the store knows only its digest); ``csrf`` is the token
+    every form of this session carries; ``reveal_sensitive`` is the reviewer's wellness setting for
+    the day (previews of sensitive queues shown unblurred by default, off unless chosen).
     """
 
     id: str
@@ -47,7 +55,6 @@ class ConsoleSession:
     signed_in_at: datetime
     seen_at: datetime
     reveal_sensitive: bool = False
-    flash: Flash | None = None
 
 
 def new_token() -> str:
@@ -55,71 +62,77 @@ def new_token() -> str:
     return secrets.token_urlsafe(SESSION_ID_BYTES)
 
 
-class SessionStore:
-    """The console's sessions, safe to use from the server's worker threads."""
+def token_digest(token: str) -> str:
+    """What the store finds a session by: the SHA-256 of its token, in hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
-    def __init__(
-        self, idle: timedelta = IDLE, lifetime: timedelta = LIFETIME, limit: int = MAX_SESSIONS
-    ) -> None:
+
+def _principal(stored: StoredSession) -> Principal:
+    identity = None
+    if stored.issuer is not None and stored.subject is not None:
+        identity = Identity(stored.issuer, stored.subject, stored.name, stored.email)
+    return Principal(stored.key_id, Role(stored.role), stored.bound_to, identity)
+
+
+class SessionStore:
+    """The console's sessions, in the store that every serving process shares."""
+
+    def __init__(self, store: Store, idle: timedelta = IDLE, lifetime: timedelta = LIFETIME) -> None:
+        self.store = store
         self.idle = idle
         self.lifetime = lifetime
-        self.limit = limit
-        self._sessions: dict[str, ConsoleSession] = {}
-        self._lock = threading.Lock()
-
-    def _expired(self, session: ConsoleSession, now: datetime) -> bool:
-        return now - session.seen_at > self.idle or now - session.signed_in_at > self.lifetime
 
     def start(self, principal: Principal, now: datetime) -> ConsoleSession:
-        """A new session for ``principal``, with fresh session id and CSRF token."""
+        """A new session for ``principal``, with fresh session token and CSRF token; sessions that
+        expired, and wellness rows of days before today, are purged on the way."""
         session = ConsoleSession(new_token(), principal, new_token(), now, now)
-        with self._lock:
-            for stale in [s.id for s in self._sessions.values() if self._expired(s, now)]:
-                del self._sessions[stale]
-            while len(self._sessions) >= self.limit:
-                oldest = min(self._sessions.values(), key=lambda s: s.signed_in_at)
-                del self._sessions[oldest.id]
-            self._sessions[session.id] = session
-        return session
+        identity = principal.identity
+        stored = StoredSession(
+            token_digest(session.id),
+            principal.key_id,
+            principal.role.value,
+            principal.bound_to,
+            identity.issuer if identity else None,
+            identity.subject if identity else None,
+            identity.name if identity else "",
+            identity.email if identity else "",
+            session.csrf,
+            now,
+            now,
+            now + self.lifetime,
+            min(now + self.idle, now + self.lifetime),
+        )
+        with self.store.transaction() as db:
+            session_store.purge_sessions(db, now)
+            wellness_store.purge_days(db, now.date())
+            session_store.save_session(db, stored)
+            reveal = wellness_store.reveals_sensitive(db, principal.actor, now.date())
+        return ConsoleSession(session.id, principal, session.csrf, now, now, reveal)
 
     def get(self, session_id: str, now: datetime) -> ConsoleSession | None:
-        """The live session called ``session_id`` (its idle clock restarted), or None."""
+        """The live session of token ``session_id`` (its idle clock restarted), or None."""
         if not session_id or len(session_id) > MAX_SESSION_ID_LENGTH:
             return None
-        with self._lock:
-            session = self._sessions.get(session_id)
-            if session is None:
+        with self.store.transaction() as db:
+            stored = session_store.touch_session(db, token_digest(session_id), now, self.idle)
+            if stored is None:
                 return None
-            if self._expired(session, now):
-                del self._sessions[session_id]
-                return None
-            session = replace(session, seen_at=now)
-            self._sessions[session_id] = session
-            return session
+            principal = _principal(stored)
+            reveal = wellness_store.reveals_sensitive(db, principal.actor, now.date())
+        return ConsoleSession(session_id, principal, stored.csrf, stored.signed_in_at, now, reveal)
 
     def set_flash(self, session_id: str, flash: Flash) -> None:
         """Leave a message for the session's next page."""
-        with self._lock:
-            session = self._sessions.get(session_id)
-            if session is not None:
-                self._sessions[session_id] = replace(session, flash=flash)
-
-    def set_reveal(self, session_id: str, reveal: bool) -> None:
-        """Change the reviewer's wellness setting for previews of sensitive queues."""
-        with self._lock:
-            session = self._sessions.get(session_id)
-            if session is not None:
-                self._sessions[session_id] = replace(session, reveal_sensitive=reveal)
+        with self.store.transaction() as db:
+            session_store.set_flash(db, token_digest(session_id), flash.kind, flash.text)
 
     def take_flash(self, session_id: str) -> Flash | None:
         """The session's pending message, removed so that it shows once."""
-        with self._lock:
-            session = self._sessions.get(session_id)
-            if session is None or session.flash is None:
-                return None
-            self._sessions[session_id] = replace(session, flash=None)
-            return session.flash
+        with self.store.transaction() as db:
+            taken = session_store.take_flash(db, token_digest(session_id))
+        return Flash(*taken) if taken is not None else None
 
     def end(self, session_id: str) -> None:
-        with self._lock:
-            self._sessions.pop(session_id, None)
+        """End the session on every process (signing out)."""
+        with self.store.transaction() as db:
+            session_store.end_session(db, token_digest(session_id))

@@ -35,7 +35,11 @@ class OrderWatch(OrderDeskBase):
     def watch(self, limit: int = 200) -> bool:
         """One pass over the unanswered orders: answer those whose effect the platform confirmed,
         escalate those whose clock runs out, and delete the preserved data whose period is over.
-        Returns whether a limit was reached (more to do now)."""
+        Returns whether a limit was reached (more to do now).
+
+        Every process runs this watch: each order and hold it acts on is locked in this transaction,
+        and those another process holds are skipped (``order_store.unanswered``), so an order is
+        answered, escalated a step or has its users informed once."""
         now = self.clock()
         executed = (OrderState.EXECUTED.value, OrderState.PARTIALLY_EXECUTED.value)
         with self.store.transaction() as session:
