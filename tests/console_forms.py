@@ -1,10 +1,12 @@
-"""What the console tests share: the CSRF token its forms carry, and a clock the test moves."""
+"""What the console tests share: the CSRF token its forms carry, signing in with a key through the
+sign-in form, and a clock the test moves."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -14,6 +16,22 @@ def csrf_token(html: str) -> str:
     found = _CSRF.search(html)
     assert found is not None, "the page has no console form with a CSRF token"
     return found.group(1)
+
+
+class FormClient(Protocol):
+    """What both an httpx client and FastAPI's TestClient offer the sign-in form."""
+
+    def get(self, url: str) -> Any: ...
+
+    def post(self, url: str, *, data: dict[str, str], follow_redirects: bool) -> Any: ...
+
+
+def sign_in_with_key(http: FormClient, key: str) -> None:
+    """Sign ``http`` in to the console with the API key ``key`` as the sign-in form does (its CSRF
+    token first); the session cookie stays in ``http``."""
+    token = csrf_token(http.get("/console/login").text)
+    signed = http.post("/console/login", data={"csrf": token, "api_key": key}, follow_redirects=False)
+    assert (signed.status_code, signed.headers["location"]) == (303, "/console/queues")
 
 
 @dataclass

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import Api
-from tests.console_forms import csrf_token
+from tests.console_forms import sign_in_with_key
 from tests.review_fixtures import ABUSE, SCAM
 from vigil.domain.roles import Role
 from vigil.review.queues import QueueConfig
@@ -37,11 +37,7 @@ def queues_page(api: Api) -> Iterator[Any]:
     def page(role: Role) -> str:
         http = TestClient(api.client.app)
         clients.append(http)
-        token = csrf_token(http.get("/console/login").text)
-        signed = http.post(
-            "/console/login", data={"csrf": token, "api_key": api.key(role)}, follow_redirects=False
-        )
-        assert (signed.status_code, signed.headers["location"]) == (303, "/console/queues")
+        sign_in_with_key(http, api.key(role))
         shown = http.get("/console/queues")
         assert shown.status_code == 200, shown.text
         return " ".join(shown.text.split())  # as it reads: the template breaks lines anywhere

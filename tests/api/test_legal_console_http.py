@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import Api
-from tests.console_forms import Clock, csrf_token
+from tests.console_forms import Clock, csrf_token, sign_in_with_key
 from tests.order_fixtures import SigningAuthority, order_to_act, removal_order
 from vigil.domain.roles import Role
 from vigil.intake.orders import OrderDesk
@@ -57,11 +57,7 @@ def sign_in(api: Api) -> Iterator[Any]:
     def signed_in(role: Role) -> Console:
         http = TestClient(api.client.app)
         clients.append(http)
-        token = csrf_token(http.get("/console/login").text)
-        signed = http.post(
-            "/console/login", data={"csrf": token, "api_key": api.key(role)}, follow_redirects=False
-        )
-        assert (signed.status_code, signed.headers["location"]) == (303, "/console/queues")
+        sign_in_with_key(http, api.key(role))
         return Console(http)
 
     yield signed_in

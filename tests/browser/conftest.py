@@ -26,7 +26,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
-from tests.console_forms import csrf_token
+from tests.console_forms import csrf_token, sign_in_with_key
 from tests.review_fixtures import ABUSE, HELD_CSAM, SCAM
 from vigil.api.app import create_app
 from vigil.config import Settings
@@ -280,11 +280,8 @@ def console(live: Live) -> Iterator[Callable[[str], ConsoleClient]]:
     def sign_in_over_http(key: str) -> ConsoleClient:
         http = httpx.Client(base_url=live.url, timeout=10)
         clients.append(http)
-        client = ConsoleClient(http)
-        token = client.csrf("/console/login")
-        signed = http.post("/console/login", data={"csrf": token, "api_key": key})
-        assert (signed.status_code, signed.headers["location"]) == (303, "/console/queues")
-        return client
+        sign_in_with_key(http, key)
+        return ConsoleClient(http)
 
     yield sign_in_over_http
     for http in clients:

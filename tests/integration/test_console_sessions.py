@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import PostgresServer
-from tests.console_forms import csrf_token
+from tests.console_forms import csrf_token, sign_in_with_key
 from tests.integration.live import VIGIL, Vigil, start_all
 from tests.review_fixtures import ABUSE
 from vigil.api.auth import Identity, Principal
@@ -162,9 +162,7 @@ def test_a_console_session_signed_in_on_one_process_works_and_ends_on_another(
             httpx.Client(base_url=second.base, timeout=30) as on_b,
         ):
             # sign in through A, with the sign-in form's CSRF flow
-            token = csrf_token(_page(on_a, "/console/login").text)
-            signed = on_a.post("/console/login", data={"csrf": token, "api_key": key})
-            assert (signed.status_code, signed.headers["location"]) == (303, "/console/queues")
+            sign_in_with_key(on_a, key)
             cookie = on_a.cookies["vigil_session"]
             on_b.cookies.set("vigil_session", cookie, domain="127.0.0.1", path="/console")
 

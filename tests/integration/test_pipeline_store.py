@@ -321,7 +321,7 @@ def test_hashes_added_while_serving_are_matched_without_a_full_rebuild(
 ) -> None:
     late_md5 = hashlib.md5(b"late file").hexdigest()
     first = pipeline.submit([post("before", now, media(late_md5))], DecisionContext(), ACTOR)
-    index_before = pipeline._snapshot.pdq
+    index_before = pipeline._snapshot.index_of("pdq")
 
     Admin(store, clock=lambda: now).add_hashes(
         "gifct-test", [ListedHash(HashType.MD5, late_md5), ListedHash(HashType.PDQ, "ab" * 32)], "admin"
@@ -330,7 +330,7 @@ def test_hashes_added_while_serving_are_matched_without_a_full_rebuild(
 
     assert first[0].decision.outcome == "no_action"
     assert after[0].decision.outcome == "remove"
-    assert pipeline._snapshot.pdq is index_before  # the same index, grown in place
+    assert pipeline._snapshot.index_of("pdq") is index_before  # the same index, grown in place
     assert len(index_before) == 1
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from vigil.domain.hashes import HashType, ListedHash
+from vigil.domain.hashes import DIGEST_TYPES, HashType, ListedHash
 from vigil.domain.taxonomy import Category
 from vigil.store import banks as bank_store
 from vigil.store.banks import BankError, BankNotFoundError
@@ -191,7 +191,7 @@ def test_detection_reads_digests_from_enabled_banks_only(store: Store, now: date
         bank_store.set_enabled(session, "off", False, now)
 
     with store.transaction() as session:
-        entries = bank_store.digest_entries(session)
+        entries = bank_store.bank_entries(session, sorted(DIGEST_TYPES))
 
     # PDQ is matched by distance elsewhere; only exact digests are served here
     assert sorted(
@@ -211,7 +211,7 @@ def test_no_enabled_bank_means_no_digests(store: Store, now: datetime) -> None:
         bank_store.set_enabled(session, "off", False, now)
 
     with store.transaction() as session:
-        assert bank_store.digest_entries(session) == []
+        assert bank_store.bank_entries(session, sorted(DIGEST_TYPES)) == []
 
 
 def test_the_banks_fingerprint_changes_exactly_when_banks_change(store: Store, now: datetime) -> None:

@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -68,11 +68,13 @@ class DemoOptions:
 
 @dataclass
 class Every:
-    """A cue that comes back: first at ``first`` seconds into the demo, then every ``period``."""
+    """A cue that comes back: first at ``first`` seconds into the demo, then every ``period``; an
+    action that says it found nothing to act on (False) is tried again after ``retry`` instead."""
 
     first: float
     period: float
-    action: Callable[[], None]
+    action: Callable[[], bool | None]
+    retry: float | None = None
     due: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -80,8 +82,8 @@ class Every:
 
     def run_if_due(self, elapsed: float) -> None:
         if elapsed >= self.due:
-            self.due = elapsed + self.period
-            self.action()
+            acted = self.action() is not False
+            self.due = elapsed + (self.period if acted or self.retry is None else self.retry)
 
 
 class ServerThread:
@@ -155,8 +157,8 @@ class Simulator:
             Every(4, 7, self.user_notice),
             Every(6, 10, self.flagger_notice),
             Every(9, 9, self.appeal),
-            Every(12, 3600, self.removal_order),
-            Every(24, 3600, self.art9_order),
+            Every(12, 3600, self.removal_order, retry=2),
+            Every(24, 3600, self.art9_order, retry=2),
         ]
 
     def _post(self, path: str, key: str, body: dict[str, Any]) -> httpx.Response:
@@ -258,7 +260,8 @@ class Simulator:
 
     def _order(self, authority: Authority, order: dict[str, Any]) -> None:
         body = json.dumps(order).encode()
-        response = self.client.post(
+        # what became of it is read back from Vigil's own list of orders (read_back)
+        self.client.post(
             "/v1/orders",
             content=body,
             headers={
@@ -267,15 +270,13 @@ class Simulator:
                 "Vigil-Signature": authority.sign(body),
             },
         )
-        if response.status_code < 300:
-            self.tally.orders_sent.append(order["reference"])
 
-    def removal_order(self) -> None:
-        """The police send a signed terrorist content removal order: one hour to act on it."""
+    def removal_order(self) -> bool:
+        """The police send a signed terrorist content removal order: one hour to act on it. False
+        while no terrorist post has been seen yet."""
         target = self._latest(lambda s: s.post.kind is PostKind.TERRORISM and s.outcome != "remove")
         if target is None:
-            self.cues[3].due = self.tally.elapsed() + 2  # none seen yet: look again shortly
-            return
+            return False
         self._order(
             self.stage.tco_authority,
             {
@@ -290,13 +291,14 @@ class Simulator:
                 "redress": "Recours devant le tribunal administratif.",
             },
         )
+        return True
 
-    def art9_order(self) -> None:
-        """A prosecutor orders Holocaust denial withheld in Germany: a lawyer must read it first."""
+    def art9_order(self) -> bool:
+        """A prosecutor orders Holocaust denial withheld in Germany: a lawyer must read it first.
+        False while no such post has been seen yet."""
         target = self._latest(lambda s: s.post.kind is PostKind.HOLOCAUST_DENIAL)
         if target is None:
-            self.cues[4].due = self.tally.elapsed() + 2
-            return
+            return False
         self._order(
             self.stage.art9_authority,
             {
@@ -313,6 +315,7 @@ class Simulator:
                 "redress": "Beschwerde nach § 304 StPO beim zuständigen Landgericht.",
             },
         )
+        return True
 
     def read_back(self) -> None:
         """Open cases per queue (a senior reviewer sees every queue) and the orders' clocks, as Vigil
@@ -347,7 +350,7 @@ class DemoSummary:
     database: str
 
     def to_json(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return asdict(self)
 
 
 def _settle(simulator: Simulator) -> None:
@@ -415,16 +418,12 @@ def run_demo(options: DemoOptions, out: Console, live: bool = True) -> DemoSumma
         user_notices=tally.user_notices,
         flagger_notices=tally.flagger_notices,
         appeals=tally.appeals,
-        orders=[_order_json(o) for o in tally.orders],
+        orders=[asdict(o) for o in tally.orders],
         webhook_events=dict(platform.event_counts()),
         taken_down=platform.taken_down(),
         transparency=figures,
         database=str(options.database),
     )
-
-
-def _order_json(order: OrderClock) -> dict[str, Any]:
-    return {name: getattr(order, name) for name in order.__slots__}
 
 
 def _loop(

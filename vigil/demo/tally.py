@@ -67,7 +67,6 @@ class Tally:
     user_notices: int = 0
     flagger_notices: int = 0
     appeals: int = 0
-    orders_sent: list[str] = field(default_factory=list)
     open_cases: dict[str, int] = field(default_factory=dict)
     orders: list[OrderClock] = field(default_factory=list)
     _recent: deque[float] = field(default_factory=deque)

@@ -98,18 +98,6 @@ class _Snapshot:
         self.policies = PolicySet(())
         self.lock = threading.Lock()
 
-    @property
-    def digests(self) -> BankIndex:
-        return self.indexes["digest"]
-
-    @property
-    def pdq(self) -> BankIndex:
-        return self.indexes["pdq"]
-
-    @property
-    def video(self) -> BankIndex:
-        return self.indexes["vpdq"]
-
     def index_of(self, hash_type: str) -> BankIndex:
         """The index that holds the banks' hashes of ``hash_type`` (InvalidHashError if unknown)."""
         return self.indexes[SIGNAL_TYPES.get(hash_type).group]

@@ -11,13 +11,11 @@ from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from vigil.detect.hashing.banks import ExportRow
-from vigil.detect.hashing.digest_detector import BankRef, DigestEntry
-from vigil.detect.hashing.pdq_detector import PdqEntry
-from vigil.detect.hashing.video_detector import VideoEntry
+from vigil.detect.hashing.digest_detector import BankRef
 from vigil.detect.registry import SIGNAL_TYPES
 from vigil.detect.signal_types import BankEntry
 from vigil.domain.errors import ErrorKind, VigilError
-from vigil.domain.hashes import DIGEST_TYPES, HashType, ListedHash, parse_vpdq
+from vigil.domain.hashes import ListedHash
 from vigil.domain.taxonomy import Category
 from vigil.store.records import from_row
 from vigil.store.tables import Bank, BankHash
@@ -190,24 +188,6 @@ def max_hash_id(session: Session) -> int:
     return session.scalar(select(func.max(BankHash.id))) or 0
 
 
-def digest_entries(session: Session, after_id: int = 0) -> list[DigestEntry]:
-    """Every MD5 / SHA-256 of every enabled bank (with an id above ``after_id``)."""
-    banks = {
-        b.id: BankRef(b.name, b.version, Category(b.category))
-        for b in session.scalars(select(Bank).where(Bank.enabled.is_(True)))
-    }
-    if not banks:
-        return []
-    rows = session.execute(
-        select(BankHash.bank_id, BankHash.hash_type, BankHash.value).where(
-            BankHash.bank_id.in_(banks),
-            BankHash.hash_type.in_([t.value for t in DIGEST_TYPES]),
-            BankHash.id > after_id,
-        )
-    )
-    return [DigestEntry(HashType(t), v, banks[b]) for b, t, v in rows]
-
-
 def bank_entries(session: Session, hash_types: Sequence[str], after_id: int = 0) -> list[BankEntry]:
     """Every hash of ``hash_types`` of every enabled bank (with an id above ``after_id``), with the
     bank's threshold and the full value (a video's frame list, not the key it is stored under)."""
@@ -229,36 +209,6 @@ def _enabled_banks(session: Session) -> dict[int, tuple[BankRef, int]]:
         b.id: (BankRef(b.name, b.version, Category(b.category)), b.threshold)
         for b in session.scalars(select(Bank).where(Bank.enabled.is_(True)))
     }
-
-
-def pdq_entries(session: Session, after_id: int = 0) -> list[PdqEntry]:
-    """Every PDQ hash of every enabled bank (with an id above ``after_id``), with the bank's threshold."""
-    banks = _enabled_banks(session)
-    if not banks:
-        return []
-    rows = session.execute(
-        select(BankHash.id, BankHash.bank_id, BankHash.value).where(
-            BankHash.bank_id.in_(banks), BankHash.hash_type == HashType.PDQ.value, BankHash.id > after_id
-        )
-    )
-    return [PdqEntry(hash_id, value, *banks[bank_id]) for hash_id, bank_id, value in rows]
-
-
-def video_entries(session: Session, after_id: int = 0) -> list[VideoEntry]:
-    """Every vPDQ hash of every enabled bank (with an id above ``after_id``), with the bank's threshold."""
-    banks = _enabled_banks(session)
-    if not banks:
-        return []
-    rows = session.execute(
-        select(BankHash.id, BankHash.bank_id, BankHash.frames).where(
-            BankHash.bank_id.in_(banks), BankHash.hash_type == HashType.VPDQ.value, BankHash.id > after_id
-        )
-    )
-    return [
-        VideoEntry(hash_id, parse_vpdq(frames), *banks[bank_id])
-        for hash_id, bank_id, frames in rows
-        if frames  # always set on a vPDQ row
-    ]
 
 
 def export_rows(session: Session, name: str) -> Iterator[ExportRow]:

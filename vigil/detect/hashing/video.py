@@ -110,15 +110,6 @@ def _looks_like_mpeg_ts(data: bytes) -> bool:
     return len(data) >= 188 * 3 and all(data[i * 188] == 0x47 for i in range(3))
 
 
-def video_hashing_available() -> bool:
-    """Whether video bytes can be hashed here: whether PyAV (``av``, FFmpeg included) imports."""
-    try:
-        import av  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def probe_video(path: Path, limits: VideoLimits = DEFAULT_VIDEO_LIMITS) -> VideoInfo:
     """Read a video's duration and frame size without decoding it; refuse what is over the limits."""
     with _opened(str(path), limits) as (_, info):
