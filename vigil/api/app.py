@@ -39,7 +39,7 @@ from vigil.background import PollingThread
 from vigil.config import Settings
 from vigil.domain.ids import utcnow
 from vigil.enforce.egress import EgressPolicy
-from vigil.enforce.evidence import evidence_hooks, evidence_vault
+from vigil.enforce.evidence import evidence_vault
 from vigil.enforce.hotline import hotline_loop
 from vigil.enforce.outbox import DeliveryLoop, RetryPolicy
 from vigil.intake.authorities import AuthorityRegistry
@@ -47,15 +47,11 @@ from vigil.intake.contact import load_contact
 from vigil.intake.notices import NoticeDesk
 from vigil.intake.orders import OrderDesk
 from vigil.intake.safeguards import load_legal_config
-from vigil.pipeline.accountability import decision_hooks
 from vigil.pipeline.admin import Admin
-from vigil.pipeline.detectors import content_detectors
+from vigil.pipeline.build import pipeline_from_settings
 from vigil.pipeline.retro import RetroMatcher
-from vigil.pipeline.service import Pipeline
 from vigil.review.appeals import AppealDesk
 from vigil.review.cases import CaseDesk
-from vigil.review.queues import load_queue_config
-from vigil.review.strikes import load_strike_rules
 from vigil.store.db import Store
 from vigil.transparency.dsa_database import submission_loop
 from vigil.web.console import mount_console
@@ -176,17 +172,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     hotline = hotline_loop(settings, store, vault, utcnow)
     egress = EgressPolicy.from_settings(settings)  # where webhooks may go, checked at registration and send
 
-    pipeline = Pipeline(
-        store,
-        pdq_quality_threshold=settings.pdq_quality_threshold,
-        detectors=content_detectors(settings),
-        qa_sample_rate=settings.qa_sample_rate,
-        queues=load_queue_config(Path(settings.queues_file)) if settings.queues_file else None,
-        strike_rules=load_strike_rules(Path(settings.strike_rules_file))
-        if settings.strike_rules_file
-        else None,
-        after_decision=(*decision_hooks(), *evidence_hooks(vault)),
-    )
+    pipeline = pipeline_from_settings(settings, store, vault)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
