@@ -17,7 +17,7 @@ $(VENV)/bin/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e '.[postgres,media,ml]'
+	$(BIN)/python -m pip install --quiet -e '.[postgres,media,ml,stream]'
 	rm -f $(VENV)/.installed-run-*
 	touch $(RUN_STAMP)
 

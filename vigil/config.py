@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,8 +32,44 @@ class Settings(BaseSettings):
         default="sqlite:///./var/vigil.db",
         description="SQLAlchemy URL; SQLite by default, postgresql+psycopg://... for PostgreSQL",
     )
+    # 20 processes x (3 + 1) = 80 connections: inside PostgreSQL's default max_connections of 100
+    database_pool_size: int = Field(
+        default=3, ge=1, le=100, description="PostgreSQL connections each process keeps open"
+    )
+    database_max_overflow: int = Field(
+        default=1,
+        ge=0,
+        le=100,
+        description="PostgreSQL connections a process may open beyond its pool at peaks",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+
+    # operating: metrics, logs, shutdown (docs/deployment.md, "Operating: metrics, logs, readiness")
+    metrics: bool = Field(
+        default=True, description="serve Prometheus metrics at /metrics (counts only, no key)"
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text for a terminal; json: one object per line for a log shipper"
+    )
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+        default="warning", description="info adds uvicorn's line per request (the access log)"
+    )
+    shutdown_grace_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="on SIGTERM, how long requests in flight may take to finish"
+    )
+    shutdown_drain_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=300,
+        description="on SIGTERM, how long to keep serving with /readyz answering 503 before closing the "
+        "listener, so that a load balancer stops sending new requests first",
+    )
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value  # INFO and info alike
 
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, description="largest accepted request body")
     max_batch_items: int = Field(default=1000, ge=1, le=10_000)
@@ -85,6 +122,11 @@ class Settings(BaseSettings):
     dsa_database_token: str | None = Field(default=None, description="the platform's bearer token for it")
     dsa_database_batch: int = Field(default=100, ge=1, le=100, description="statements per POST /statements")
     dsa_database_poll_seconds: float = Field(default=5.0, gt=0)
+    audit_seal_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        description="PostgreSQL: how often `vigil serve` seals appended audit events into the chain",
+    )
 
     evidence_keys: str | None = Field(
         default=None,
@@ -128,6 +170,43 @@ class Settings(BaseSettings):
         return value
 
     retro_matching: bool = Field(default=True, description="run retroactive matching inside `vigil serve`")
+
+    # stream intake: `vigil worker` consumes content from NATS JetStream (docs/stream.md)
+    nats_url: str | None = Field(
+        default=None,
+        description="the NATS server(s), e.g. nats://127.0.0.1:4222 (comma-separated for a cluster); "
+        "unset: no stream, and `vigil worker` refuses to start",
+    )
+    stream_name: str = Field(
+        default="VIGIL_ITEMS", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="the JetStream stream of items"
+    )
+    stream_items_subject: str = Field(
+        default="vigil.items.>",
+        description="what platforms publish items on: vigil.items.<shard or platform>",
+    )
+    stream_results_prefix: str = Field(
+        default="vigil.decisions",
+        description="decisions are published on <prefix>.<the item subject's last tokens>",
+    )
+    stream_dead_subject: str = Field(
+        default="vigil.dead", description="items that cannot be decided, with the reason (kept in a stream)"
+    )
+    stream_consumer: str = Field(
+        default="vigil-workers",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="the durable pull consumer all workers share",
+    )
+    # measured (bench/stream_batch.py, docs/stream.md): 32 decides ~2.5x the items a second of batches of
+    # 1, and larger batches gain little while a crash or a poison item costs more redeliveries
+    stream_batch: int = Field(
+        default=32, ge=1, le=1000, description="items a worker fetches and decides at once"
+    )
+    stream_max_deliveries: int = Field(
+        default=5, ge=1, le=1000, description="deliveries of an item that fails before it is dead-lettered"
+    )
+    stream_ack_wait_seconds: float = Field(
+        default=30.0, ge=1, le=3600, description="an unacknowledged item is redelivered after this long"
+    )
 
     # organisation sign-in to the consoles (OpenID Connect); see docs/console.md
     oidc_issuer: str | None = Field(

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from tests.api.cli import run
 from tests.api.conftest import Api
 from tests.review_fixtures import ABUSE
 from vigil.api.app import create_app
+from vigil.cli import serving
 from vigil.config import Settings
 from vigil.domain.hashes import HashType, ListedHash
 from vigil.domain.roles import Role
@@ -203,7 +203,7 @@ def test_serve_refuses_a_malformed_evidence_key_in_one_line_and_warns_when_there
 
     monkeypatch.delenv("VIGIL_EVIDENCE_KEYS")
     served: list[object] = []
-    monkeypatch.setattr(uvicorn, "run", lambda application, **_: served.append(application))
+    monkeypatch.setattr(serving, "serve_app", lambda application, *_: served.append(application))
     code, _, err = run(capsys, "serve")
     assert (code, len(served)) == (0, 1)
     assert err == "vigil: warning: evidence preservation is off; set VIGIL_EVIDENCE_KEYS to keep evidence\n"

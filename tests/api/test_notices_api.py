@@ -15,6 +15,7 @@ from sqlalchemy import select
 from tests.api.conftest import Api
 from tests.review_fixtures import SCAM
 from vigil.domain.roles import Role
+from vigil.store import audit as audit_store
 from vigil.store.tables import AuditRecord, OutboxEvent
 
 BENIGN = "Sunday walk by the river with friends, then coffee and cake."
@@ -89,6 +90,7 @@ def _events(api: Api, event_type: str) -> list[dict[str, Any]]:
 
 def _audited(api: Api, action: str) -> list[dict[str, Any]]:
     with api.store.transaction() as session:
+        audit_store.seal_for_reading(session)
         rows = session.scalars(
             select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)
         )

@@ -16,6 +16,7 @@ from vigil.domain.enforcement import ENFORCEMENT_EVENT
 from vigil.domain.jurisdictions import EU_MEMBER_STATES
 from vigil.domain.roles import Role
 from vigil.intake.orders import OrderDesk
+from vigil.store import audit as audit_store
 from vigil.store.tables import AuditRecord, DecisionRecord, Order, OutboxEvent, PreservationHold
 
 LAWFUL_POST = "Photos from our weekend by the sea, the weather was lovely."
@@ -59,6 +60,7 @@ def count(api: Api, table: type[Any]) -> int:
 
 def rejections(api: Api) -> list[dict[str, Any]]:
     with api.store.transaction() as session:
+        audit_store.seal_for_reading(session)
         rows = session.scalars(select(AuditRecord).where(AuditRecord.action == "order.rejected"))
         return [json.loads(r.payload) for r in rows]
 

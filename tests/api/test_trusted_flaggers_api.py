@@ -15,6 +15,7 @@ from tests.api.test_notices_api import _decide, _item, _notice_body, _register, 
 from vigil.domain.ids import utcnow
 from vigil.domain.roles import Role
 from vigil.intake.flaggers import UNFOUNDED_MIN_DECIDED, UNFOUNDED_WINDOW, flagger_statistics
+from vigil.store import audit as audit_store
 from vigil.store.notices import NoticeTiming
 from vigil.store.tables import AuditRecord
 
@@ -309,6 +310,7 @@ def test_bound_keys_must_name_a_registered_organisation(api: Api) -> None:
 
 def _audit(api: Api, *actions: str) -> list[dict[str, Any]]:
     with api.store.transaction() as session:
+        audit_store.seal_for_reading(session)
         rows = session.scalars(
             select(AuditRecord).where(AuditRecord.action.in_(actions)).order_by(AuditRecord.seq)
         )

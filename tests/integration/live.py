@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import socket
@@ -9,12 +10,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -22,6 +23,7 @@ from vigil.domain.decisions import RESTRICTING_OUTCOMES
 from vigil.transparency.dsa_schema import validate_statement
 
 VIGIL = [sys.executable, "-m", "vigil"]
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -100,6 +102,14 @@ class Vigil:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to its end on an event loop of its own, in a thread of its own: a test may run
+    where an event loop is already set in the main thread (Playwright's sync API leaves one behind),
+    and asyncio.run refuses to start a second there."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def start_all(servers: list[Vigil]) -> None:

@@ -41,6 +41,7 @@ from vigil.pipeline.accountability import decision_hooks
 from vigil.pipeline.admin import Admin
 from vigil.pipeline.service import Pipeline
 from vigil.policy.loader import DEFAULT_PACK, load_policy_paths
+from vigil.store import audit as audit_store
 from vigil.store import content as content_store
 from vigil.store.content import NewDecision, StoredDecision
 from vigil.store.db import Store
@@ -404,6 +405,7 @@ def test_a_rebuild_repairs_the_counters_of_a_day_and_is_audited(
     assert json.loads(out) == right.to_json()
     with store.transaction() as session:
         assert figures_of_day(session, day) == right
+        audit_store.seal_for_reading(session)  # the CLI's events, sealed as `vigil serve` would
         [audited] = session.scalars(
             select(AuditRecord).where(AuditRecord.action == "daily_figures.rebuilt")
         ).all()

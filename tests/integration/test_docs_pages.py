@@ -53,7 +53,11 @@ PAGES = [  # in an order that lets each page's server start while the page befor
     Page("api.md", (None, "Keys", "Errors", "Banks", "Content", "Hash look-up", "Audit"), alone=True),
     Page("classification.md", (None, "Text")),
     # the chain of a database `vigil init` has just created
-    Page("deployment.md", (None, "The audit chain", "API keys"), alone=True),
+    Page(
+        "deployment.md",
+        (None, "The audit chain", "API keys", "Operating: metrics, logs, readiness"),
+        alone=True,
+    ),
     # the open cases of the queues, the agreement of reviewers with the machines
     Page("review.md", (None, "Working a case (HTTP)", "Quality"), alone=True),
     Page("policies.md", ("Validation", "Versions")),
@@ -85,6 +89,9 @@ PAGES = [  # in an order that lets each page's server start while the page befor
     ),
     Page("webhooks.md", (None, "Endpoint URLs")),
     Page("architecture.md", ("How to add",)),
+    # a NATS server and a worker of the page's own, on the shared server's database
+    Page("stream.md", ("Running a worker", "Dead letters")),
+    Page("scaling.md", (None, "Trying it: `vigil cluster up`")),
 ]
 SHARED = "shared"  # the server of the pages that are not alone
 

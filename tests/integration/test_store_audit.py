@@ -29,6 +29,13 @@ def append_in_batches(store: Store, now: datetime, batches: int = 3, per_batch: 
                     payload={"added": item, "note": "ünïcödé ✓", "nested": {"b": [1, 2], "a": None}},
                     at=now + timedelta(seconds=batch * per_batch + item),
                 )
+    seal(store)
+
+
+def seal(store: Store) -> None:
+    """Seal what is pending, as `vigil serve`'s sealer does (on SQLite, commits have sealed it)."""
+    with store.transaction() as session:
+        audit_store.seal_pending(session)
 
 
 def verify(store: Store) -> audit_store.ChainVerdict:
@@ -80,8 +87,26 @@ def test_an_appended_event_reads_back_exactly_as_it_was_hashed(store: Store, now
     with store.transaction() as session:
         (stored,) = audit_store.list_events(session)
 
-    assert stored == appended
-    assert stored.payload == payload
+    # the writer knows what it recorded; its place in the chain is given when it is sealed
+    assert (stored.at, stored.actor, stored.action, stored.subject_type, stored.subject_id) == (
+        appended.at,
+        appended.actor,
+        appended.action,
+        appended.subject_type,
+        appended.subject_id,
+    )
+    assert stored.payload == appended.payload == payload
+    assert (stored.seq, stored.prev_hash) == (1, GENESIS_HASH)
+    assert stored.hash == event_hash(
+        GENESIS_HASH,
+        1,
+        stored.at,
+        stored.actor,
+        stored.action,
+        stored.subject_type,
+        stored.subject_id,
+        payload,
+    )
     assert stored.at == "2026-03-14T09:26:53.589793Z"
 
 
@@ -238,6 +263,7 @@ def test_a_transaction_that_rolls_back_leaves_no_gap_in_the_chain(store: Store, 
 def test_stored_payload_is_the_canonical_json_that_was_hashed(store: Store, now: datetime) -> None:
     with store.transaction() as session:
         AuditLog(session).append("admin", "x", "thing", "1", {"b": 2, "a": 1}, now)
+    seal(store)
 
     with store.transaction() as session:
         raw = session.execute(text("SELECT payload FROM audit_events WHERE seq = 1")).scalar_one()

@@ -29,6 +29,8 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
     "policy": ("vigil.policy",),
     "config": ("vigil", "vigil.config"),
     "background": ("vigil.background",),
+    # metrics, logs, readiness: imports nothing of Vigil, so that every layer may report to it
+    "observe": ("vigil.observe",),
     "store": ("vigil.store",),
     "review": ("vigil.review",),
     # who may send what: authorities, trusted flaggers, points of contact, the legal safeguards
@@ -39,6 +41,8 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
         "vigil.intake.safeguards",
     ),
     "enforce": ("vigil.enforce",),
+    # the cluster's figures for /metrics, read from the store at scrape time
+    "cluster metrics": ("vigil.observe.cluster",),
     "transparency": ("vigil.transparency",),
     "pipeline": ("vigil.pipeline",),
     # the desks that take notices and orders through the pipeline
@@ -46,28 +50,30 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
     "api": ("vigil.api",),
     "web": ("vigil.web",),
     "app": ("vigil.api.app",),
+    "stream": ("vigil.stream",),
     "demo": ("vigil.demo",),
     "scan": ("vigil.scan",),
     "classify": ("vigil.classify",),
+    "cluster": ("vigil.cluster",),
     "cli": ("vigil.cli", "vigil.__main__"),
 }
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("domain",),  # the vocabulary: typed models and enums, no I/O
     ("detect", "policy"),  # the pure core: content in, signals out; signals in, a decision out
-    ("config", "background"),  # settings, and the thread that repeats background work
+    ("config", "background", "observe"),  # settings, the background thread, metrics/logs/readiness
     ("store",),  # SQLAlchemy tables and one repository module per aggregate
     # three independent components: review (queues, routing, cases, appeals, strikes, quality), the
     # intake registries, and enforce (actions, events and the outbox, webhooks, egress, evidence,
     # hotline). What they share is in domain (domain/values.py, domain/events.py); what review needs
     # of the layers above (the pipeline, answering notices and appeals) it is given (DecisionPath)
-    ("review", "intake registries", "enforce"),
+    ("review", "intake registries", "enforce", "cluster metrics"),
     ("transparency",),  # statements of reasons, the DSA database, daily and periodic figures
     ("pipeline",),  # the decision path and its hooks; retroactive matching, admin
     ("intake",),
     ("api",),  # HTTP routes, auth, dependencies
     ("web",),  # the consoles and public pages, on the API's auth and dependencies
-    ("app",),  # create_app: puts the API and the pages together
-    ("demo", "scan", "classify"),
+    ("app", "stream"),  # create_app: puts the API and the pages together; the stream worker
+    ("demo", "scan", "classify", "cluster"),
     ("cli",),
 )
 

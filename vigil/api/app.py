@@ -15,6 +15,7 @@ from vigil import __version__
 from vigil.api.access import API_PREFIX, check_routes
 from vigil.api.docs_page import mount_docs_page
 from vigil.api.errors import error_body, install_error_handlers
+from vigil.api.operate import mount_operations
 from vigil.api.routes import (
     appeals,
     audit,
@@ -52,6 +53,7 @@ from vigil.pipeline.build import pipeline_from_settings
 from vigil.pipeline.retro import RetroMatcher
 from vigil.review.appeals import AppealDesk
 from vigil.review.cases import CaseDesk
+from vigil.store.audit import sealer
 from vigil.store.db import Store
 from vigil.transparency.dsa_database import submission_loop
 from vigil.web.console import mount_console
@@ -166,7 +168,7 @@ class ApiHeaders:
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the API on ``store`` (or the one ``settings`` names); the caller migrates it first."""
     settings = settings or Settings()
-    store = store or Store(settings.database_url)
+    store = store or Store.from_settings(settings)
     # malformed keys, or a hotline configured without what it needs, stop the start
     vault = evidence_vault(settings, store, utcnow)
     hotline = hotline_loop(settings, store, vault, utcnow)
@@ -199,6 +201,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if settings.order_watch:
             watch = PollingThread("order-watch", app.state.orders.watch, settings.order_watch_seconds)
             watch.start()
+        # PostgreSQL: audit events are appended unsealed and chained here, apart from their writers
+        # (on SQLite each transaction seals its own as it commits)
+        chain_sealer = sealer(store, settings.audit_seal_seconds)
+        if chain_sealer is not None:
+            chain_sealer.start()
         # expired evidence is deleted even when no keys are configured any more
         purge = PollingThread("evidence-retention", vault.purge_step, EVIDENCE_PURGE_SECONDS)
         purge.start()
@@ -215,6 +222,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if hotline is not None:
                 hotline.stop()
             purge.stop()
+            if chain_sealer is not None:
+                chain_sealer.stop()
             if watch is not None:
                 watch.stop()
             if loop is not None:
@@ -280,6 +289,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     app.add_middleware(RequestGuard, limit=settings.max_body_bytes)
     app.add_middleware(ApiHeaders)
+    # /readyz and /metrics; the request timing goes outermost, so that it times every answer
+    mount_operations(app, settings, store)
     mount_docs_page(app)  # /docs: Swagger UI served by Vigil itself, no CDN
     mount_console(app)  # the moderator console under /console, with its security headers
     app.include_router(org_sign_in)  # organisation sign-in to the consoles (OpenID Connect)

@@ -3,7 +3,8 @@
 Bad input exits with status 2 and one line on stderr; data goes to stdout (``--json`` for machines).
 
 One module per command group (``policy``, ``bank``, ``audit``, ``key``, ``evidence``, ``report``,
-``sor``), ``root`` for the application and its top-level commands, ``shared`` for what they all use.
+``sor``), ``root`` for the application and its top-level commands, ``worker`` for ``vigil worker``,
+``shared`` for what they all use.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import typer
 
 from vigil.cli.audit import audit_app
 from vigil.cli.bank import bank_app
+from vigil.cli.cluster import cluster_app
 from vigil.cli.evidence import evidence_app
 from vigil.cli.key import key_app
 from vigil.cli.policy import policy_app
@@ -22,6 +24,7 @@ from vigil.cli.report import report_app
 from vigil.cli.root import app
 from vigil.cli.shared import UsageProblem
 from vigil.cli.sor import sor_app
+from vigil.cli.worker import worker
 from vigil.detect.hashing.banks import BankFileError
 from vigil.domain.hashes import InvalidHashError
 from vigil.domain.jurisdictions import UnknownCountryError
@@ -31,6 +34,7 @@ from vigil.store import banks as bank_store
 __all__ = ["UsageProblem", "app", "main"]
 
 # the order of `vigil --help`
+app.command()(worker)
 app.add_typer(policy_app, name="policy")
 app.add_typer(bank_app, name="bank")
 app.add_typer(audit_app, name="audit")
@@ -38,6 +42,7 @@ app.add_typer(key_app, name="key")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(report_app, name="report")
 app.add_typer(sor_app, name="sor")
+app.add_typer(cluster_app, name="cluster")
 
 # ---- entry point ----------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -86,12 +87,13 @@ def serve(
     port: Annotated[int | None, typer.Option(help="port to listen on", min=1, max=65535)] = None,
 ) -> None:
     """Serve the HTTP API (and deliver webhooks) on 127.0.0.1:8080."""
-    import uvicorn
-
     from vigil.api.app import create_app
+    from vigil.cli.serving import serve_app
+    from vigil.observe.logs import configure_logging
     from vigil.web.oidc import OidcConfigError
 
     settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)  # before anything logs
     host = host or settings.host
     port = port or settings.port
     # the egress policy refuses webhooks to Vigil's own port: it must be the port actually served
@@ -110,11 +112,13 @@ def serve(
     ) as exc:
         _fail(str(exc))
     if not application.state.vault.enabled:
-        sys.stderr.write(
-            f"vigil: warning: evidence preservation is off; set {KEYS_SETTING} to keep evidence\n"
-        )
+        warning = f"evidence preservation is off; set {KEYS_SETTING} to keep evidence"
+        if settings.log_format == "json":  # a log shipper reads standard error: JSON lines only
+            logging.getLogger("vigil.serve").warning(warning)
+        else:
+            sys.stderr.write(f"vigil: warning: {warning}\n")
     out.print(f"Vigil {__version__} listening on http://{host}:{port} (OpenAPI at /openapi.json)")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    serve_app(application, settings, host, port)  # SIGTERM: finish the requests in flight, exit 0
 
 
 @app.command()

@@ -49,7 +49,7 @@ def _print_json(value: Any) -> None:
 
 def _store(initialise: bool = False) -> Store:
     """The store, migrated to the newest schema; only ``vigil init`` may create one."""
-    store = Store(Settings().database_url)
+    store = Store.from_settings(Settings())
     if not initialise and not store.is_initialised():
         _fail(
             f"no Vigil database at {store.display_url()}; run 'vigil init' first (or set VIGIL_DATABASE_URL)"

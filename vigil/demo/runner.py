@@ -127,7 +127,7 @@ def _fresh_store(settings: Settings, path: Path) -> tuple[Store, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         stale.unlink(missing_ok=True)
-    store = Store(settings.database_url)
+    store = Store.from_settings(settings)
     store.migrate()
     admin = Admin(store)
     admin.apply_policies(load_policy_paths([DEFAULT_PACK]), "vigil demo")

@@ -80,10 +80,11 @@ class ChainVerdict:
         return self.broken is None
 
 
-def verify_chain(events: Iterable[AuditEvent]) -> ChainVerdict:
-    """Check that ``events`` (in ``seq`` order) form an unbroken chain from the genesis hash."""
-    prev_hash = GENESIS_HASH
-    expected_seq = 1
+def verify_chain(events: Iterable[AuditEvent], after: tuple[int, str] = (0, GENESIS_HASH)) -> ChainVerdict:
+    """Check that ``events`` (in ``seq`` order) form an unbroken chain from the genesis hash, or, where
+    ``after`` is a verified event's ``(seq, hash)``, from that event on (an incremental check)."""
+    prev_hash = after[1]
+    expected_seq = after[0] + 1
     checked = 0
     for event in events:
         if event.seq != expected_seq:

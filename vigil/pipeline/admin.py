@@ -27,6 +27,7 @@ from vigil.store import policies as policy_store
 from vigil.store import retro as retro_store
 from vigil.store.audit import AuditLog
 from vigil.store.db import Store
+from vigil.store.locks import LockSpace, lock
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,11 @@ class Admin:
 
     def add_hashes(self, name: str, hashes: Sequence[ListedHash], actor: str) -> bank_store.AddReport:
         with self.store.transaction() as session:
-            AuditLog(session).hold()
+            # bank hashes are numbered by an autoincrement id as they are inserted; one writer of bank
+            # hashes at a time (only they take this lock) makes them commit in that order too, so a
+            # process that has seen hash N has seen every hash below it: the pipeline's indexes take
+            # in only the hashes above the highest id they hold (``_Snapshot._reload_banks``)
+            lock(session, LockSpace.BANK_HASHES)
             report = bank_store.add_hashes(session, name, hashes, self.clock())
             if report.new_ids is not None:
                 # content seen before these hashes existed is matched against them in the background

@@ -11,7 +11,8 @@ and nothing is enforced again.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,6 +37,7 @@ from vigil.domain.ids import new_id, utcnow
 from vigil.domain.signals import Signal
 from vigil.domain.taxonomy import Category
 from vigil.enforce.actions import request_enforcement
+from vigil.observe.metrics import observe_decisions
 from vigil.pipeline.accountability import DecisionHook, decision_hooks
 from vigil.pipeline.answers import ANSWERS
 from vigil.policy.engine import CompiledPolicy, PolicySet, compile_policy
@@ -117,9 +119,12 @@ class _Snapshot:
 
     def _reload_banks(self, session: Session, banks: tuple[tuple[int, int, bool], ...]) -> None:
         newest = bank_store.max_hash_id(session)
-        same_banks = self.bank_fingerprint is not None and [(b, e) for b, _, e in banks] == [
-            (b, e) for b, _, e in self.bank_fingerprint
-        ]
+        # hashes added, or banks created (new banks have larger ids and are empty or only just
+        # filled), are taken in incrementally; a bank enabled, disabled or removed rebuilds the index
+        before = [(b, e) for b, _, e in self.bank_fingerprint or ()]
+        same_banks = (
+            self.bank_fingerprint is not None and [(b, e) for b, _, e in banks][: len(before)] == before
+        )
         after_id = self.max_hash_id if same_banks else 0
         by_group: dict[str, list[BankEntry]] = {group: [] for group in self.groups}
         for entry in bank_store.bank_entries(session, self.hash_types, after_id=after_id):
@@ -217,26 +222,60 @@ class Pipeline:
             )
         return results
 
-    def submit(self, items: Sequence[Content], context: DecisionContext, actor: str) -> list[Outcome]:
-        """Decide on ``items`` (in order) and record everything in one transaction."""
+    def submit(
+        self, items: Sequence[Content], context: DecisionContext, actor: str, path: str = "api"
+    ) -> list[Outcome]:
+        """Decide on ``items`` (in order) and record everything in one transaction; ``path`` says
+        which door they came in by (``api`` or ``stream``) for the metrics."""
+        started = time.perf_counter()
         try:
-            return self._submit(items, context, actor)
+            outcomes = self._submit(items, context, actor)
         except IntegrityError:
             # another request stored one of these ids between our read and our write: go again, and
             # this time it is found and returned as a duplicate
-            return self._submit(items, context, actor)
+            outcomes = self._submit(items, context, actor)
+        observe_decisions(
+            path, [o.decision.outcome for o in outcomes if not o.duplicate], time.perf_counter() - started
+        )
+        return outcomes
 
     def _submit(self, items: Sequence[Content], context: DecisionContext, actor: str) -> list[Outcome]:
         now = self.clock()
+        # Detection and policy evaluation run between two transactions, not inside the writing one:
+        # a connection never sits idle in a transaction, holding row locks, while Python classifies
+        # text or matches hashes. The write transaction checks again which ids are new.
         with self.store.transaction() as session:
-            return self.record(session, items, context, actor, now)
+            detectors, policies = self._snapshot.refresh(session)
+            known = content_store.decided_ids(session, [c.id for c in items])
+        detected = {
+            content.id: self._detect(detectors, policies, content, context)
+            for content in items
+            if content.id not in known
+        }
+        with self.store.transaction() as session:
+            return self.record(session, items, context, actor, now, detected)
+
+    @staticmethod
+    def _detect(
+        detectors: DetectorRegistry, policies: PolicySet, content: Content, context: DecisionContext
+    ) -> tuple[list[Signal], Decision]:
+        signals = detectors.detect(content)
+        return signals, policies.decide(content, signals, context)
 
     def record(
-        self, session: Session, items: Sequence[Content], context: DecisionContext, actor: str, now: datetime
+        self,
+        session: Session,
+        items: Sequence[Content],
+        context: DecisionContext,
+        actor: str,
+        now: datetime,
+        detected: Mapping[str, tuple[list[Signal], Decision]] | None = None,
     ) -> list[Outcome]:
         """Decide on ``items`` (in order) and record everything in the caller's transaction (a notice
         records the item it reports together with the notice). Ids seen before, or earlier in
-        ``items``, come back as duplicates with the decision in force."""
+        ``items``, come back as duplicates with the decision in force. ``detected`` holds signals
+        and decisions already worked out outside the transaction, by content id; the rest are
+        detected here."""
         detectors, policies = self._snapshot.refresh(session)
         stored = content_store.current_decisions(session, [c.id for c in items])
         outcomes: dict[str, Outcome] = {
@@ -248,8 +287,9 @@ class Pipeline:
             if content.id in seen:  # known already, or the same id twice in one request
                 continue
             seen.add(content.id)
-            signals = detectors.detect(content)
-            decided.append((content, policies.decide(content, signals, context), signals))
+            found = detected.get(content.id) if detected is not None else None
+            signals, decision = found or self._detect(detectors, policies, content, context)
+            decided.append((content, decision, signals))
         fresh: list[content_store.NewDecision] = []
         for content, decision, signals in self._with_strikes(session, decided, now):
             new = content_store.NewDecision(new_id("dec"), content, decision, signals)

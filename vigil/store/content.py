@@ -61,6 +61,23 @@ def current_decisions(session: Session, content_ids: Sequence[str]) -> dict[str,
     return found
 
 
+def decided_ids(session: Session, content_ids: Sequence[str]) -> set[str]:
+    """Which of ``content_ids`` have a decision already (an index look-up; nothing is loaded)."""
+    found: set[str] = set()
+    ids = list(dict.fromkeys(content_ids))
+    for start in range(0, len(ids), 500):
+        found.update(
+            cid
+            for cid in session.scalars(
+                select(DecisionRecord.content_id).where(
+                    DecisionRecord.content_id.in_(ids[start : start + 500])
+                )
+            )
+            if cid is not None
+        )
+    return found
+
+
 def load_contents(session: Session, content_ids: Sequence[str]) -> list[Content]:
     """Content items as stored (text, metadata and media hashes; the media itself was never kept)."""
     ids = list(dict.fromkeys(content_ids))

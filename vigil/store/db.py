@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from vigil.config import Settings
 from vigil.store.tables import Base
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -36,15 +37,16 @@ def upsert_insert(dialect_name: str, table: type[Base], what: str) -> postgresql
     raise NotImplementedError(f"{what} are kept on SQLite and PostgreSQL, not {dialect_name}")
 
 
-def create_store_engine(url: str) -> Engine:
-    """An engine with Vigil's connection settings for its dialect."""
+def create_store_engine(url: str, pool_size: int = 3, max_overflow: int = 1) -> Engine:
+    """An engine with Vigil's connection settings for its dialect; ``pool_size`` and ``max_overflow``
+    bound a PostgreSQL process's connections (SQLite has one file and no server to share)."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -79,9 +81,9 @@ def alembic_config(engine: Engine) -> Config:
 class Store:
     """The database: one engine and the unit of work that every repository runs inside."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool_size: int = 3, max_overflow: int = 1) -> None:
         self.url = normalise_url(url)
-        self.engine = create_store_engine(self.url)
+        self.engine = create_store_engine(self.url, pool_size, max_overflow)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -116,6 +118,11 @@ class Store:
                 yield session
         finally:
             session.close()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        """The store the settings name, with their connection budget."""
+        return cls(settings.database_url, settings.database_pool_size, settings.database_max_overflow)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from vigil.domain.enforcement import DeliveryState
@@ -216,3 +216,32 @@ def retry_delivery(session: Session, delivery_id: int, now: datetime) -> bool:
         .values(state=DeliveryState.PENDING.value, next_attempt_at=now, attempts=0, locked_until=None)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryBacklog:
+    """The pending webhook deliveries: how many (up to the cap the count was made with), when the
+    oldest of them was created, and when the most overdue of them was due (None: none pending)."""
+
+    pending: int
+    oldest_created_at: datetime | None
+    earliest_due_at: datetime | None
+
+
+def delivery_backlog(session: Session, cap: int) -> DeliveryBacklog:
+    """The pending deliveries, for the metrics. Bounded: the count and the oldest creation time are
+    taken over at most ``cap`` pending rows (found through ``ix_webhook_deliveries_due``), the
+    earliest due time is one seek in that index."""
+    pending = (
+        select(WebhookDelivery.created_at)
+        .where(WebhookDelivery.state == DeliveryState.PENDING.value)
+        .limit(cap)
+        .subquery()
+    )
+    count, oldest = session.execute(select(func.count(), func.min(pending.c.created_at))).one()
+    due = session.scalar(
+        select(func.min(WebhookDelivery.next_attempt_at)).where(
+            WebhookDelivery.state == DeliveryState.PENDING.value
+        )
+    )
+    return DeliveryBacklog(int(count or 0), oldest, due)

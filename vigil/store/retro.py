@@ -178,3 +178,13 @@ def list_jobs(session: Session, bank: str | None = None, limit: int = 100) -> li
     return [
         _info(job, name) for job, name in session.execute(query.order_by(RetroJob.id.desc()).limit(limit))
     ]
+
+
+def unfinished_counts(session: Session) -> dict[str, int]:
+    """Jobs not yet done, by state (``pending``, ``running``), for the metrics (``state`` is indexed)."""
+    rows = session.execute(
+        select(RetroJob.state, func.count())
+        .where(RetroJob.state.in_((JobState.PENDING.value, JobState.RUNNING.value)))
+        .group_by(RetroJob.state)
+    )
+    return {state: int(count) for state, count in rows}

@@ -306,6 +306,54 @@ class AuditRecord(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class UnsealedAuditRecord(Base):
+    """An audit event appended but not yet sealed into the chain: no position, no hash.
+
+    Writers insert here without reading or locking anything; the sealer moves these rows, in id
+    order, into ``audit_events`` with their ``seq`` and hashes (see ``vigil.store.audit``). The id
+    only orders the sealing: an event that commits late gets a later position than its id suggests.
+    """
+
+    __tablename__ = "audit_unsealed"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON, exactly as it will be hashed
+
+
+class AuditChainHead(Base):
+    """The last sealed event's position and hash: one row, whose row lock admits one sealer."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A point up to which the chain was verified intact: the next verification starts here, after
+    checking that the event at ``seq`` still has ``hash``."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[str] = mapped_column(String(32))  # ISO 8601 UTC, as the events' own ``at``
+    from_seq: Mapped[int] = mapped_column(BigInteger)  # the first event this verification walked
+    events_checked: Mapped[int] = mapped_column(BigInteger)
+    full: Mapped[bool] = mapped_column(Boolean)  # walked from the genesis, not from a checkpoint
+
+
 class RetroJob(Base):
     """Retroactive matching of the content seen so far against hashes newly added to a bank."""
 
@@ -513,6 +561,9 @@ class DailyCounter(Base):
     source: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
     territory: Mapped[str] = mapped_column(String(8), primary_key=True, default="")
     automated: Mapped[str] = mapped_column(String(16), primary_key=True, default="")
+    # one figure is spread over a few rows so that concurrent transactions rarely update the same
+    # row; readers add the shards up (``vigil.store.daily``)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 

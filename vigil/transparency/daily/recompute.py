@@ -167,8 +167,8 @@ def recomputed_figures(session: Session, day: date) -> DailyFigures:
 def rebuild(session: Session, day: date, actor: str, now: datetime) -> DailyFigures:
     """Replace the day's counters by what the source tables say (a repair after a bug), audited, in
     the caller's transaction; returns the day's figures as they now stand."""
-    # the writer lock first: no event can then be counted between the reading and the replacing
-    AuditLog(session).hold()
+    # the day's lock first: no event can then be counted between the reading and the replacing
+    counter_store.lock_day(session, day.isoformat())
     before = {
         (c.metric, c.category, c.action, c.source, c.territory, c.automated): c.value
         for c in counter_store.counters_of_day(session, day.isoformat())
