@@ -331,13 +331,16 @@ class Pipeline:
         """
         now = self.clock()
         outcomes: list[Outcome] = []
+        # as in submit: detection runs between the read and the write transaction, and what is in
+        # force is read again in the write transaction, so a reviewer's decision of the moment counts
         with self.store.transaction() as session:
             detectors, policies = self._snapshot.refresh(session)
+            contents = content_store.load_contents(session, content_ids)
+        detected = [(content, *self._detect(detectors, policies, content, context)) for content in contents]
+        with self.store.transaction() as session:
             latest = content_store.current_decisions(session, content_ids)
             fresh: list[content_store.NewDecision] = []
-            for content in content_store.load_contents(session, content_ids):
-                signals = detectors.detect(content)
-                decision = policies.decide(content, signals, context)
+            for content, signals, decision in detected:
                 previous = latest.get(content.id)
                 if previous is not None and (
                     _same_verdict(previous.decision, decision)

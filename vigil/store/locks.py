@@ -20,6 +20,9 @@ class LockSpace(IntEnum):
     """The namespaces of PostgreSQL's two-key advisory locks (the first key); the second key names
     the thing within it. Numbers are arbitrary but must never be reused for something else."""
 
+    # a notice about an item, or the item itself, being recorded (store/notices.py ``hold_items``);
+    # its number predates this enum, and processes of two versions must agree on it
+    CONTENT_ITEMS = 7432
     BANK_HASHES = 74_310_001
     DAILY_COUNTERS = 74_310_002
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from vigil.domain.decisions import Source
 from vigil.domain.notices import FlaggerState, NoticeState
 from vigil.domain.taxonomy import Category
+from vigil.store.locks import LockSpace
 from vigil.store.tables import Notice, TrustedFlagger
 
 
@@ -126,11 +127,6 @@ def notices_of_case(session: Session, case_id: str, limit: int) -> list[NoticeIn
     return [info(r) for r in rows]
 
 
-# The advisory-lock namespace of "a notice about this item, or the item itself, is being recorded"
-# (the two-int form: its keys never meet the audit chain's single-key lock).
-_ITEM_LOCKS = 7432
-
-
 def hold_items(session: Session, content_ids: Sequence[str]) -> None:
     """Hold, until the transaction ends, the items ``content_ids``: a notice about to wait for an item
     and the item's first recording must not pass each other unseen.
@@ -148,7 +144,7 @@ def hold_items(session: Session, content_ids: Sequence[str]) -> None:
             "SELECT pg_advisory_xact_lock(:space, h) FROM"
             " (SELECT DISTINCT hashtext(i) AS h FROM unnest(CAST(:ids AS text[])) AS i ORDER BY h) AS held"
         ),
-        {"space": _ITEM_LOCKS, "ids": list(content_ids)},
+        {"space": int(LockSpace.CONTENT_ITEMS), "ids": list(content_ids)},
     )
 
 

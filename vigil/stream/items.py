@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from vigil.api.errors import ApiError
-from vigil.api.routes.content import ContentIn, _refuse_private, to_content
+from vigil.api.routes.content import ContentIn, refuse_private, to_content
 from vigil.config import Settings
 from vigil.domain.content import Content
 
@@ -65,7 +65,7 @@ def read_item(payload: bytes, settings: Settings) -> Item | Refused:
         return Refused(one_line(_validation_reason(error)))
     warnings: list[str] = []
     try:
-        _refuse_private(sent, "item")
+        refuse_private(sent, "item")
         content = to_content(sent, "item", settings, warnings)
     except ApiError as refusal:  # a private message, media too large or not base64, a wrong digest
         return Refused(one_line(str(refusal)))

@@ -36,7 +36,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from vigil.api.routes.content import _out, _preserve_inline
+from vigil.api.routes.content import outcome_out, preserve_inline
 from vigil.config import Settings
 from vigil.domain.decisions import DecisionContext
 from vigil.enforce.evidence import EvidenceVault
@@ -245,7 +245,7 @@ class Worker:
             [v.item.content for v in valid], DecisionContext(), WORKER_ACTOR, path="stream"
         )
         try:
-            _preserve_inline(self.vault, [v.item.sent for v in valid], outcomes, WORKER_ACTOR)
+            preserve_inline(self.vault, [v.item.sent for v in valid], outcomes, WORKER_ACTOR)
         except Exception:
             # the decision is committed and must be acked: preserving is its own transaction, and a
             # failed one loses the media as a crash between the two would (the platform may send it
@@ -270,7 +270,7 @@ class Worker:
         for one, outcome in zip(valid, outcomes, strict=True):
             self.stats.duplicates += outcome.duplicate
             self.stats.decided += not outcome.duplicate
-            body = _out(outcome, one.item.warnings).model_dump_json().encode()
+            body = outcome_out(outcome, one.item.warnings).model_dump_json().encode()
             try:
                 await nc.publish(
                     results_subject(self.settings, one.msg.subject),

@@ -189,7 +189,7 @@ def to_content(item: ContentIn, where: str, settings: Settings, warnings: list[s
     )
 
 
-def _refuse_private(item: ContentIn, where: str) -> None:
+def refuse_private(item: ContentIn, where: str) -> None:
     """Private chats are never scanned: a private message reaches Vigil only inside a participant's
     notice, and is processed for that report alone (docs/notices.md)."""
     if item.audience is Audience.PRIVATE_REPORTED:
@@ -201,7 +201,7 @@ def _refuse_private(item: ContentIn, where: str) -> None:
         )
 
 
-def _preserve_inline(
+def preserve_inline(
     vault: EvidenceVault, items: Sequence[ContentIn], outcomes: Sequence[Outcome], actor: str
 ) -> None:
     """Keep, encrypted, the media sent inline with items whose new decision asks to preserve evidence.
@@ -225,7 +225,8 @@ def _preserve_inline(
         vault.preserve_inline(media, actor)
 
 
-def _out(outcome: Outcome, warnings: list[str]) -> OutcomeOut:
+def outcome_out(outcome: Outcome, warnings: list[str]) -> OutcomeOut:
+    """The answer about one item: the same JSON over HTTP and on the stream's results subject."""
     return OutcomeOut(
         content_id=outcome.content_id,
         decision_id=outcome.decision_id,
@@ -244,12 +245,12 @@ def submit_one(
     settings: Settings = Depends(get_settings),
     vault: EvidenceVault = Depends(get_vault),
 ) -> OutcomeOut:
-    _refuse_private(item, "body")
+    refuse_private(item, "body")
     warnings: list[str] = []
     content = to_content(item, "body", settings, warnings)
     [outcome] = pipeline.submit([content], DecisionContext(), principal.actor)
-    _preserve_inline(vault, [item], [outcome], principal.actor)
-    return _out(outcome, warnings)
+    preserve_inline(vault, [item], [outcome], principal.actor)
+    return outcome_out(outcome, warnings)
 
 
 @router.post("/content/batch", response_model=BatchOut, summary="Submit up to 1,000 items in one transaction")
@@ -267,12 +268,12 @@ def submit_batch(
             f"a batch holds at most {settings.max_batch_items} items, not {len(batch.items)}",
         )
     for i, item in enumerate(batch.items):
-        _refuse_private(item, f"items.{i}")
+        refuse_private(item, f"items.{i}")
     warnings: list[list[str]] = [[] for _ in batch.items]
     contents = [to_content(item, f"items.{i}", settings, warnings[i]) for i, item in enumerate(batch.items)]
     outcomes = pipeline.submit(contents, DecisionContext(), principal.actor)
-    _preserve_inline(vault, batch.items, outcomes, principal.actor)
-    return BatchOut(results=[_out(o, w) for o, w in zip(outcomes, warnings, strict=True)])
+    preserve_inline(vault, batch.items, outcomes, principal.actor)
+    return BatchOut(results=[outcome_out(o, w) for o, w in zip(outcomes, warnings, strict=True)])
 
 
 @router.get(
