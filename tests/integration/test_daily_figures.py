@@ -196,8 +196,9 @@ def test_the_counters_of_100000_decisions_equal_the_figures_recomputed_from_the_
 
 
 def test_concurrent_pipelines_lose_no_increment(store: Store) -> None:
-    """Four writers at once, through the pipeline: on PostgreSQL they queue on the writer lock
-    (no deadlock between their counter rows), on SQLite on the database lock."""
+    """Four writers at once, through the pipeline: on PostgreSQL they write their counters at commit,
+    in key order, over shards (no deadlock between their counter rows, no lock they all queue on); on
+    SQLite they queue on the database lock."""
     admin = Admin(store)
     admin.apply_policies(load_policy_paths([DEFAULT_PACK]), "test")
     admin.create_bank("kits", Category.FRAUD, "internal", 31, "test")

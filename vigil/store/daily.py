@@ -162,14 +162,19 @@ def _flush(session: Session) -> None:
     pending: dict[str, Counter[tuple[str, str, str, str, str, str]]] | None = session.info.pop(_PENDING, None)
     if not pending:
         return
-    shard = random.randrange(SHARDS)  # noqa: S311 - spreads writers over rows; nothing secret
+    # spreads PostgreSQL's concurrent writers over rows (nothing secret); SQLite has one writer at a
+    # time, so there more rows would only cost inserts and reads
+    shard = random.randrange(SHARDS) if session.get_bind().dialect.name == "postgresql" else 0  # noqa: S311
     for day in sorted(pending):
         rows = [Increment(*key, value=value) for key, value in sorted(pending[day].items()) if value]
         if not rows:
             continue
         lock(session, LockSpace.DAILY_COUNTERS, _day_key(day), shared=True)
-        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-            _execute(session, day, shard, rows[start : start + _ROWS_PER_STATEMENT])
+        # statements of at most _CACHED_ROWS rows, whose compiled forms are kept: a batch of a
+        # thousand decisions gathers hundreds of counters, and compiling a statement of that many
+        # rows afresh each time cost more than writing them
+        for start in range(0, len(rows), _CACHED_ROWS):
+            _execute(session, day, shard, rows[start : start + _CACHED_ROWS])
 
 
 @event.listens_for(Session, "before_commit")
