@@ -41,7 +41,13 @@ def _item(n: int) -> dict[str, object]:
 
 
 def test_a_local_cluster_decides_published_items_and_restarts_a_killed_worker(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "VIGIL_TEXT_SECOND_STAGE": "false"}
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "VIGIL_TEXT_SECOND_STAGE": "false",
+        # what the server handed to the killed worker's open pull request comes back after this long
+        "VIGIL_STREAM_ACK_WAIT_SECONDS": "3",
+    }
     cluster = subprocess.Popen(
         [*VIGIL, "cluster", "up", "--workers", "2", "--dir", str(tmp_path / "cluster"), "--json"],
         cwd=tmp_path,
