@@ -46,7 +46,6 @@ import pstats
 import random
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -80,6 +79,7 @@ from vigil.policy.loader import DEFAULT_PACK, load_policy_paths  # noqa: E402
 from vigil.store import banks as bank_store  # noqa: E402
 from vigil.store import policies as policy_store  # noqa: E402
 from vigil.store.db import Store, normalise_url  # noqa: E402
+from vigil.stream.local import free_port  # noqa: E402
 
 TARGET_ITEMS_PER_SECOND = 2000.0
 BATCH = 1000
@@ -398,13 +398,6 @@ def load_average() -> str:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
     except OSError:
         return "unknown"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager

@@ -63,6 +63,7 @@ from bench.pipeline import (  # noqa: E402
     make_items,
     postgres_url,
     prepare_store,
+    process_cpu_seconds,
     to_json,
 )
 from vigil.config import Settings  # noqa: E402
@@ -221,21 +222,17 @@ async def publish(nats_url: str, subject: str, payloads: Sequence[bytes]) -> Non
     await connection.drain()
 
 
-def cpu_of(processes: Sequence[psutil.Process]) -> float:
-    total = 0.0
-    for process in processes:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            times = process.cpu_times()
-            total += times.user + times.system
-    return total
+def cpu_of(pids: Sequence[int]) -> float:
+    """User + system CPU seconds of the processes ``pids`` (one that has exited counts nothing)."""
+    return sum(process_cpu_seconds(pid) or 0.0 for pid in pids)
 
 
-def postgres_processes(url: str) -> list[psutil.Process]:
+def postgres_processes(url: str) -> list[int]:
     """The server's postmaster and its backends now (the URL's socket directory is its data directory,
     whose postmaster.pid names it); the pools' connections live through a row."""
     data = Path(str(make_url(url).query["host"]))
     postmaster = psutil.Process(int((data / "postmaster.pid").read_text().split()[0]))
-    return [postmaster, *postmaster.children(recursive=True)]
+    return [postmaster.pid, *(child.pid for child in postmaster.children(recursive=True))]
 
 
 def stream_row(
@@ -265,12 +262,12 @@ def stream_row(
                 publish(nats_server.url, "vigil.items.bench", [json.dumps(to_json(c)).encode() for c in warm])
             )
             wait_for(store, f"{run}-warm{workers}-", len(warm), started)
-            processes = [psutil.Process(p.pid) for p in started]
+            processes = [p.pid for p in started]
             payloads = [json.dumps(to_json(c)).encode() for c in items]
             prefix = items[0].id.rsplit("-", 1)[0] + "-"
             postgres = postgres_processes(url)
             assert nats_server.process is not None
-            nats_process = [psutil.Process(nats_server.process.pid)]
+            nats_process = [nats_server.process.pid]
             with LockSampler(libpq(url)) as sampler:
                 wall, cpu = time.perf_counter(), cpu_of(processes)
                 server_cpu, nats_cpu = cpu_of(postgres), cpu_of(nats_process)

@@ -34,6 +34,7 @@ from vigil.pipeline.admin import Admin
 from vigil.policy.loader import DEFAULT_PACK, load_policy_paths
 from vigil.store.db import Store
 from vigil.store.tables import Order
+from vigil.stream.local import free_port
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -269,9 +270,7 @@ def test_an_order_past_its_deadline_is_counted_overdue(cluster: Api) -> None:
 
 
 def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])  # closed again when the block ends: nothing listens
+    return free_port()  # closed again once it is found: nothing listens
 
 
 def app_with(tmp_path: Path, **settings: object) -> TestClient:

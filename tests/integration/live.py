@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,16 +19,11 @@ from typing import Any, TypeVar
 import httpx
 
 from vigil.domain.decisions import RESTRICTING_OUTCOMES
+from vigil.stream.local import free_port
 from vigil.transparency.dsa_schema import validate_statement
 
 VIGIL = [sys.executable, "-m", "vigil"]
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Receiver:

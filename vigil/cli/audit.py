@@ -23,12 +23,7 @@ def audit_verify(
 ) -> None:
     """Prove the audit chain intact since its last checkpoint (the whole chain with --full), record a
     new checkpoint, or name its first broken link (exit status 1)."""
-    store = _store()
-    # what is committed but not yet sealed joins the chain first, in a short transaction of its own
-    with store.transaction() as session:
-        audit_store.seal_for_reading(session)
-    with store.transaction() as session:
-        found = audit_store.check(session, utcnow(), full=full)
+    found = audit_store.seal_and_check(_store(), utcnow(), full=full)
     verdict = found.verdict
     if as_json:
         _print_json(found.to_json())

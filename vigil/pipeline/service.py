@@ -275,20 +275,23 @@ class Pipeline:
         records the item it reports together with the notice). Ids seen before, or earlier in
         ``items``, come back as duplicates with the decision in force. ``detected`` holds signals
         and decisions already worked out outside the transaction, by content id; the rest are
-        detected here."""
-        detectors, policies = self._snapshot.refresh(session)
+        detected here (the detectors and policies are read only if some are left)."""
         stored = content_store.current_decisions(session, [c.id for c in items])
         outcomes: dict[str, Outcome] = {
             cid: Outcome(cid, s.id, s.decision, s.signals, duplicate=True) for cid, s in stored.items()
         }
         decided: list[tuple[Content, Decision, list[Signal]]] = []
+        snapshot: tuple[DetectorRegistry, PolicySet] | None = None
         seen = set(outcomes)
         for content in items:
             if content.id in seen:  # known already, or the same id twice in one request
                 continue
             seen.add(content.id)
             found = detected.get(content.id) if detected is not None else None
-            signals, decision = found or self._detect(detectors, policies, content, context)
+            if found is None:
+                snapshot = snapshot or self._snapshot.refresh(session)
+                found = self._detect(*snapshot, content, context)
+            signals, decision = found
             decided.append((content, decision, signals))
         fresh: list[content_store.NewDecision] = []
         for content, decision, signals in self._with_strikes(session, decided, now):

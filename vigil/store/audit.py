@@ -482,6 +482,17 @@ def check(
     )
 
 
+def seal_and_check(
+    store: Store, now: datetime, *, full: bool = False, limit: int | None = None
+) -> Verification:
+    """What `vigil audit verify` and ``GET /v1/audit/verify`` do: seal what is committed, in a short
+    transaction of its own, then :func:`check` the chain and record the checkpoint."""
+    with store.transaction() as session:
+        seal_for_reading(session)
+    with store.transaction() as session:
+        return check(session, now, full=full, limit=limit)
+
+
 def verify(session: Session) -> ChainVerdict:
     """Walk the whole chain (what is pending sealed first) and say whether it is intact, or where it
     first breaks; records no checkpoint."""

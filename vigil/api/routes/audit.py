@@ -84,9 +84,4 @@ def verify(
     _principal: Principal = Depends(authorized),
     store: Store = Depends(get_store),
 ) -> VerifyOut:
-    # what is committed but not yet sealed joins the chain first, in a short transaction of its own
-    with store.transaction() as session:
-        audit_store.seal_for_reading(session)
-    with store.transaction() as session:
-        found = audit_store.check(session, utcnow(), limit=limit)
-    return VerifyOut.model_validate(found.to_json())
+    return VerifyOut.model_validate(audit_store.seal_and_check(store, utcnow(), limit=limit).to_json())
