@@ -86,6 +86,7 @@ def classify_record(classifier: TextClassifier, item: ClassifyInput) -> dict[str
         "signals": [
             {
                 "detector": s.detector,
+                "kind": s.kind.value,
                 "category": s.category.value if s.category else "",
                 "score": round(s.score, 4),
                 "label": s.label,

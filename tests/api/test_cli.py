@@ -20,7 +20,7 @@ def test_init_creates_the_database_loads_the_pack_and_prints_an_admin_key_once(
     assert code == 0
     result = json.loads(out)
     assert result["admin_key"].startswith("vgl_")
-    assert len(result["policies"]) == 15
+    assert len(result["policies"]) == 20
     assert database.exists()
     code, out, _ = run(capsys, "key", "list", "--json")
     assert result["admin_key"] not in out
@@ -75,10 +75,10 @@ def test_init_again_counts_only_the_packs_own_policies_as_already_in_force(
     code, out, _ = run(capsys, "init")
 
     assert code == 0
-    assert "default policy pack: 0 policies added, 15 already in force" in out.splitlines()
+    assert "default policy pack: 0 policies added, 20 already in force" in out.splitlines()
     _, out, _ = run(capsys, "init", "--json")
     kept = json.loads(out)["already_in_force"]
-    assert (len(kept), "label-spam" in kept) == (15, False)
+    assert (len(kept), "label-spam" in kept) == (20, False)
 
 
 @pytest.mark.usefixtures("initialised")

@@ -693,7 +693,7 @@ def test_default_pack_removes_a_sexual_deepfake_of_a_person_who_reported_their_i
     ("category", "policy_id", "actions"),
     [
         (Category.GROOMING, "grooming-suspected", {Action.PRESERVE_EVIDENCE}),
-        (Category.NCII, "ncii-sextortion-suspected", {Action.DEMOTE, Action.PRESERVE_EVIDENCE}),
+        (Category.NCII, "ncii-sextortion", {Action.DEMOTE, Action.PRESERVE_EVIDENCE}),
         (Category.TERRORISM, "terrorism-suspected", {Action.PRESERVE_EVIDENCE}),
     ],
 )
@@ -708,6 +708,41 @@ def test_default_pack_sends_confident_text_findings_of_grave_harms_to_review_und
     assert decision.review_needed is True
     assert decision.actions == actions
     assert (unsure.outcome, unsure.review_needed) == ("no_action", False)
+
+
+def context(frame: str) -> Signal:
+    return Signal(detector="model", kind=SignalKind.CONTEXT, category=None, score=1.0, label=frame)
+
+
+@pytest.mark.parametrize(
+    ("category", "acting", "held", "actions"),
+    [
+        (Category.DRUGS, "drugs-sale", "drugs-sale-suspected", {Action.REMOVE}),
+        (Category.FRAUD, "fraud-scam", "fraud-scam-suspected", {Action.REMOVE}),
+        (Category.SPAM, "spam", "spam-suspected", {Action.DEMOTE}),
+        (Category.HATE_SPEECH, "hate-speech-incitement", "hate-speech-suspected", {Action.DEMOTE}),
+        (Category.NCII, "ncii-sextortion", "ncii-sextortion-suspected", {Action.DEMOTE}),
+    ],
+)
+def test_default_pack_acts_alone_only_from_the_measured_score_and_never_on_a_text_in_context(
+    category: Category, acting: str, held: str, actions: set[Action]
+) -> None:
+    pack = default_pack()
+    sure = pack.decide(item(text="..."), [classifier(category, 0.95)], DecisionContext())
+    unsure = pack.decide(item(text="..."), [classifier(category, 0.7)], DecisionContext())
+    in_context = pack.decide(
+        item(text="..."), [classifier(category, 0.99), context("news")], DecisionContext()
+    )
+    nothing = pack.decide(item(text="..."), [classifier(category, 0.4)], DecisionContext())
+
+    assert sure.policies == (PolicyRef(acting, 1),)
+    assert actions <= sure.actions
+    for held_back in (unsure, in_context):
+        assert held_back.policies == (PolicyRef(held, 1),)
+        assert held_back.review is ReviewMode.BEFORE
+        assert not held_back.actions & actions
+        assert actions <= held_back.held_actions
+    assert (nothing.outcome, nothing.review_needed) == ("no_action", False)
 
 
 def test_default_pack_leaves_a_text_only_post_without_signals_alone() -> None:

@@ -72,11 +72,11 @@ def with_line(text: str, old: str, new: str) -> str:
 # --- the default pack ----------------------------------------------------------------------------
 
 
-def test_default_pack_loads_all_fifteen_policies() -> None:
+def test_default_pack_loads_all_twenty_policies() -> None:
     policies = load_policy_paths([DEFAULT_PACK])
 
-    assert len(policies) == 15
-    assert len({p.id for p in policies}) == 15
+    assert len(policies) == 20
+    assert len({p.id for p in policies}) == 20
     assert {"csam-known-media", "hate-speech-holocaust-denial", "adult-nudity-public", "spam"} <= {
         p.id for p in policies
     }

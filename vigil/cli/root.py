@@ -227,13 +227,49 @@ def classify(
         raise typer.Exit(1)
 
 
+@app.command("eval")
+def evaluate(
+    corpus: Annotated[
+        Path, typer.Argument(help="a labelled split, JSON lines (tests/data/text_corpus/README.md)")
+    ],
+    pack: Annotated[
+        list[Path] | None, typer.Option("--pack", help="policy files or folders (default: the default pack)")
+    ] = None,
+    first_stage_only: Annotated[
+        bool, typer.Option("--first-stage-only", help="lexicons only, no sentence-embedding stage")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Measure the classifier and a policy pack on a labelled split: flags, review routing and
+    automatic actions per category, language and kind, with confidence intervals."""
+    from vigil.evaluate import CorpusFileError, read_corpus, render, report, run, to_json
+    from vigil.policy.engine import PolicySet, compile_policy
+    from vigil.policy.loader import PolicyValidationError
+
+    try:
+        items = read_corpus(corpus)
+        definitions = load_policy_paths(pack or [DEFAULT_PACK])
+    except (OSError, CorpusFileError, PolicyValidationError) as error:
+        _fail(str(error).splitlines()[0] if str(error) else repr(error))
+    if not items:
+        _fail(f"{corpus}: no items")
+    policies = PolicySet([compile_policy(d, 1) for d in definitions])
+    result = report(run(items, TextClassifier(use_second_stage=not first_stage_only), policies))
+    if as_json:
+        _print_json(to_json(result))
+    else:
+        out.print(render(result), highlight=False, markup=False, soft_wrap=True)
+
+
 def _print_classification(record: dict[str, Any]) -> None:
     flagged = ", ".join(record["flagged"]) or "nothing flagged"
     out.print(f"{record['id'] or '-'} [{record['language'] or '?'}] {flagged}", highlight=False, markup=False)
     for signal in record["signals"]:
         spans = "; ".join(repr(e["text"]) for e in signal["evidence"][:3])
+        # a context signal names no category: its frame (the label) says what it is
+        what = signal["category"] or signal["kind"]
         out.print(
-            f"  {signal['category']:<12} {signal['score']:.2f} {signal['label']} {spans}",
+            f"  {what:<12} {signal['score']:.2f} {signal['label']} {spans}",
             highlight=False,
             markup=False,
             soft_wrap=True,

@@ -36,6 +36,9 @@ class SignalKind(StrEnum):
     HASH_MATCH = "hash_match"
     CLASSIFIER = "classifier"
     PROVENANCE = "provenance"
+    # the frame a text talks about a harm in (news, a warning, a memorial): evidence against acting
+    # on the harm signals alone; ``label`` names the frame, ``category`` is None
+    CONTEXT = "context"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,7 @@ class Signal:
     detector: str
     kind: SignalKind
     # None for a finding that is not itself a harm: provenance says how media was made (AI-generated),
-    # and a policy combines it with signals that do name a harm
+    # context how a text talks about a harm, and a policy combines them with signals that name one
     category: Category | None
     score: float
     label: str = ""

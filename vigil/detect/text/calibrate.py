@@ -44,6 +44,8 @@ class Item:
     text: str
     language: str
     labels: frozenset[Category]
+    kind: str = ""  # positive, hard_negative or benign (the corpus README)
+    id: str = ""
 
 
 def read_items(path: Path) -> list[Item]:
@@ -55,7 +57,13 @@ def read_items(path: Path) -> list[Item]:
         try:
             data = json.loads(line)
             items.append(
-                Item(data["text"], data.get("language", ""), frozenset(Category(c) for c in data["labels"]))
+                Item(
+                    data["text"],
+                    data.get("language", ""),
+                    frozenset(Category(c) for c in data["labels"]),
+                    str(data.get("kind", "")),
+                    str(data.get("id", "")),
+                )
             )
         except (ValueError, KeyError) as error:
             raise SystemExit(f"{path.name} line {number}: {error}") from None

@@ -65,6 +65,7 @@ from vigil.detect.text.embedding import Estimate, load_embedding_stage
 from vigil.detect.text.language import detect_language
 from vigil.detect.text.lexicon import (
     ANY_LANGUAGE,
+    CONTEXT_FRAMES,
     Cue,
     CueKind,
     Entry,
@@ -76,6 +77,7 @@ from vigil.detect.text.lexicon import (
     load_lexicons,
 )
 from vigil.detect.text.normalise import Normalised, normalise
+from vigil.detect.text.verifier import FLAG_SCORE, Judge, Verifier, lexicon_feature, load_verifier, logit
 from vigil.domain.signals import Evidence
 from vigil.domain.taxonomy import Category
 
@@ -101,6 +103,21 @@ class CategoryFinding:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextFinding:
+    """A frame in which the text talks about a harm without being it (news, a warning, a memorial).
+
+    ``categories`` are the text's findings that the frame qualifies; ``evidence`` the phrases that
+    mark it (offsets into the original text), or one model estimate without a span.
+    """
+
+    frame: CueKind
+    categories: tuple[Category, ...]
+    score: float  # 1.0 for a marking phrase; the model's probability for an estimate
+    evidence: tuple[Evidence, ...]
+    stage: str  # "lexicon" or "embedding"
+
+
+@dataclass(frozen=True, slots=True)
 class TextClassification:
     """The classifier's answer for one text."""
 
@@ -108,17 +125,18 @@ class TextClassification:
     findings: tuple[CategoryFinding, ...]  # categories with score > 0, highest first
     flagged: tuple[Category, ...]  # categories whose score reached the threshold
     truncated: bool = False  # only the first MAX_CHARS characters were read
+    contexts: tuple[ContextFinding, ...] = ()  # frames that qualify the findings, strongest first
 
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """Platt parameters and thresholds per category, and the second stage's settings."""
+    """Platt parameters per category of the first stage's raw scores (with the threshold at which the
+    first stage alone flagged best on the development split), and the floor of reported findings."""
 
     a: Mapping[Category, float]
     b: Mapping[Category, float]
-    thresholds: Mapping[Category, float]
-    confident: float  # stage 1 flags at or above this skip stage 2
-    min_score: float  # a category that only stage 2 scores is reported from this score
+    thresholds: Mapping[Category, float]  # of first_stage() alone; classify() flags from FLAG_SCORE
+    min_score: float  # a category that only the embedding stage scores is reported from this score
 
     def score(self, category: Category, raw: float) -> float:
         z = self.a[category] * raw + self.b[category]
@@ -140,10 +158,10 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
             thresholds[category] = float(values["threshold"])
             if a[category] <= 0 or not 0 < thresholds[category] <= 1:
                 raise ValueError(f"category {key}: 'a' must be positive and 'threshold' in (0, 1]")
-        confident, min_score = float(second["confident"]), float(second["min_score"])
-        if not 0 < confident <= 1 or not 0 < min_score <= 1:
-            raise ValueError("second_stage: 'confident' and 'min_score' must be in (0, 1]")
-        return Calibration(a, b, thresholds, confident, min_score)
+        min_score = float(second["min_score"])
+        if not 0 < min_score <= 1:
+            raise ValueError("second_stage: 'min_score' must be in (0, 1]")
+        return Calibration(a, b, thresholds, min_score)
     except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError) as error:
         raise LexiconError(f"{path.name}: invalid calibration file: {error!r}") from None
 
@@ -245,60 +263,112 @@ def _multiplier(hit: _Hit, category: Category, cues: list[_Hit], cue_starts: lis
     return min(high, max(low, product)), note
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-9), 1.0 - 1e-9)
-    return math.log(p / (1.0 - p))
-
-
-def _sigmoid(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
-
-
-def needs_second_stage(
-    first: Sequence[CategoryFinding], thresholds: Mapping[Category, float], confident: float
-) -> bool:
-    """Whether the cascade sends a text with these stage-1 findings to stage 2: unless stage 1 flagged
-    something and every category it flagged is at or above ``confident``."""
-    flagged = [f.score for f in first if f.score >= thresholds[f.category]]
-    return not flagged or min(flagged) < confident
-
-
-def combine(
+def verify(
     first: Sequence[CategoryFinding],
-    estimates: Mapping[Category, Estimate],
-    thresholds: Mapping[Category, float],
+    framed: frozenset[Category],
+    judges: Mapping[Category, Judge],
+    estimates: Mapping[Category, Estimate] | None,
+    talk: float | None,
     min_score: float,
 ) -> list[CategoryFinding]:
-    """Stage-1 findings merged with the head's estimates (the module docstring, step 3), highest first."""
+    """The verifier's findings for one text (``verifier.py``), highest first.
+
+    ``first`` are stage 1's findings and ``framed`` the categories a context phrase of the text
+    applies to (:func:`framed_categories`); ``estimates`` and ``talk``
+    the embedding stage's view (None without it: the lexicon-only judges decide). A category stage 1
+    did not find is reported when the verified score reaches ``min_score``; categories without a
+    judge keep stage 1's score.
+    """
     by_category = {f.category: f for f in first}
-    for category, estimate in estimates.items():
-        score = _sigmoid(
-            _logit(estimate.probability) - _logit(estimate.threshold) + _logit(thresholds[category])
-        )
+    out = [f for f in first if f.category not in judges]
+    for category, judge in judges.items():
         finding = by_category.get(category)
-        if (finding is not None and finding.score >= score) or (finding is None and score < min_score):
+        if finding is None and estimates is None:
             continue
-        evidence = Evidence(
-            0,
-            0,
-            f"model estimate {estimate.probability:.2f} (flags from {estimate.threshold:.2f}); nearest "
-            f"labelled example: {estimate.nearest} (similarity {estimate.similarity:.2f})",
-            "second stage: a sentence-embedding classifier's estimate, not a matched term; the closest "
-            f"{category.value} exemplar (similarity {estimate.closest_positive_similarity:.2f}) is "
-            f"{estimate.closest_positive!r}",
-        )
-        if finding is None:
-            by_category[category] = CategoryFinding(category, score, "", (evidence,), "embedding")
+        context = 1.0 if category in framed else 0.0
+        lexicon = lexicon_feature(finding.score if finding else 0.0)
+        if estimates is None or talk is None:
+            q = judge.probability((lexicon, context))
         else:
-            by_category[category] = CategoryFinding(
-                category, score, finding.label, (*finding.evidence, evidence), "embedding"
+            estimate = estimates[category]
+            q = judge.probability((lexicon, logit(estimate.probability), logit(talk), context))
+        score = judge.score(q)
+        if finding is None and score < min_score:
+            continue
+        evidence = finding.evidence if finding else ()
+        if estimates is not None and talk is not None:
+            estimate = estimates[category]
+            evidence = (
+                *evidence,
+                Evidence(
+                    0,
+                    0,
+                    f"verified {score:.2f}: lexicons {finding.score if finding else 0.0:.2f}, model "
+                    f"{estimate.probability:.2f}, talks about the harm {talk:.2f}"
+                    f"{', context phrase present' if context else ''}; nearest labelled example: "
+                    f"{estimate.nearest} (similarity {estimate.similarity:.2f})",
+                    "second stage: a judge weighing the lexicons' score, a sentence-embedding model's "
+                    "estimate and how the text talks about the harm; the closest "
+                    f"{category.value} exemplar (similarity {estimate.closest_positive_similarity:.2f}) is "
+                    f"{estimate.closest_positive!r}",
+                ),
             )
-    return sorted(by_category.values(), key=lambda f: -f.score)
+        label = finding.label if finding else ""
+        out.append(CategoryFinding(category, score, label, evidence, "embedding" if estimates else "lexicon"))
+    return sorted(out, key=lambda f: -f.score)
+
+
+def framed_categories(cues: Sequence[_Hit]) -> frozenset[Category]:
+    """The categories that some context phrase among ``cues`` applies to."""
+    frames = [hit.rule for hit in cues if isinstance(hit.rule, Cue) and hit.rule.kind is not CueKind.OFFER]
+    return frozenset(category for category in Category if any(cue.applies_to(category) for cue in frames))
+
+
+def context_findings(
+    norm: Normalised, cues: Sequence[_Hit], categories: Sequence[Category]
+) -> tuple[ContextFinding, ...]:
+    """The frames that the text's cues mark for the text's ``categories`` (in :data:`CONTEXT_FRAMES`
+    order); a frame that qualifies none of them says nothing a policy could use and is left out.
+
+    A frame qualifies the whole text, not only the matches near it as the multipliers do: messages are
+    short, and a policy asks whether the text as a whole is reporting, warning or remembering.
+    """
+    per_frame: dict[CueKind, tuple[set[Category], list[Evidence]]] = {}
+    for hit in cues:
+        cue = hit.rule
+        assert isinstance(cue, Cue)
+        if cue.kind is CueKind.OFFER:
+            continue
+        qualified = {category for category in categories if cue.applies_to(category)}
+        if not qualified:
+            continue
+        found, evidence = per_frame.setdefault(cue.kind, (set(), []))
+        found |= qualified
+        if len(evidence) < _MAX_EVIDENCE:
+            evidence.append(
+                Evidence(
+                    hit.start,
+                    hit.end,
+                    norm.original[hit.start : hit.end],
+                    f"{cue.kind.value.replace('_', ' ')} ({cue.where}): {cue.notes}",
+                )
+            )
+    return tuple(
+        ContextFinding(frame, tuple(sorted(found)), 1.0, tuple(evidence), "lexicon")
+        for frame in CONTEXT_FRAMES
+        if frame in per_frame
+        for found, evidence in [per_frame[frame]]
+    )
 
 
 @cache
 def _shared_lexicons() -> dict[str, Lexicon]:
     return load_lexicons()
+
+
+@cache
+def _shared_verifier() -> Verifier:
+    return load_verifier()
 
 
 class TextClassifier:
@@ -309,13 +379,15 @@ class TextClassifier:
     ) -> None:
         self._lexicons = _shared_lexicons()
         self.calibration = load_calibration()
-        merged = dict(self.calibration.thresholds)
+        merged = {category: FLAG_SCORE for category in Category}
         for category, value in (thresholds or {}).items():
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"threshold for {category} must be in (0, 1], got {value}")
             merged[Category(category)] = float(value)
         self.thresholds: Mapping[Category, float] = merged
         self._second = load_embedding_stage() if use_second_stage else None
+        verifier = _shared_verifier()
+        self._judges = verifier.full if self._second is not None else verifier.lexicon_only
         self._matchers: dict[str, _Matcher] = {}
 
     @property
@@ -338,10 +410,11 @@ class TextClassifier:
             self._matchers[key] = matcher
         return matcher
 
-    def _findings(self, norm: Normalised, language: str) -> list[CategoryFinding]:
+    def _findings(self, norm: Normalised, language: str) -> tuple[list[CategoryFinding], list[_Hit]]:
+        """Stage 1's findings, and the context cues found in the text (by position)."""
         hits = self._matcher(language).find(norm)
         if not hits:
-            return []
+            return [], []
         cues = sorted((h for h in hits if isinstance(h.rule, Cue)), key=lambda h: h.start)
         cue_starts = [h.start for h in cues]
         # per category, per entry: its best-weighted match
@@ -385,24 +458,21 @@ class TextClassifier:
             score = self.calibration.score(category, raw)
             findings.append(CategoryFinding(category, score, strongest.label, tuple(evidence), "lexicon"))
         findings.sort(key=lambda f: -f.score)
-        return findings
+        return findings, cues
 
     def first_stage(self, text: str, language: str) -> list[CategoryFinding]:
         """Lexicon findings for ``text`` read as ``language`` ("" for unknown), highest score first."""
-        return self._findings(normalise(text), language)
+        return self._findings(normalise(text), language)[0]
 
-    def second_stage(
-        self, text: str, language: str, first: Sequence[CategoryFinding]
-    ) -> list[CategoryFinding]:
-        """``first`` (stage 1's findings for ``text``) combined with the head's estimates, when the cascade
-        sends the text to stage 2; otherwise, or without the second stage, ``first`` unchanged.
-
-        ``language`` ("" for unknown) picks the language centre the head subtracts (``embedding.py``).
-        """
-        if self._second is None or not needs_second_stage(first, self.thresholds, self.calibration.confident):
-            return list(first)
-        [estimates] = self._second.estimates(self._second.embed([text]), [language])
-        return combine(first, estimates, self.thresholds, self.calibration.min_score)
+    def first_reading(
+        self, text: str, hint: str | None = None
+    ) -> tuple[str, list[CategoryFinding], frozenset[Category]]:
+        """What the verifier reads from stage 1: the language (detected, or ``hint``), the lexicon
+        findings, and the categories a context phrase applies to (training and evaluation use it)."""
+        norm = normalise(text)
+        code = detect_language(norm.original, hint=hint)
+        findings, cues = self._findings(norm, code)
+        return code, findings, framed_categories(cues)
 
     def classify(self, text: str, language: str | None = None) -> TextClassification:
         """Language, findings and flagged categories of ``text``; ``language`` is the platform's hint."""
@@ -424,35 +494,49 @@ class TextClassifier:
     def _classify_batch(self, texts: Sequence[str], hints: Sequence[str | None]) -> list[TextClassification]:
         read: list[tuple[Normalised, str] | None] = []  # None: an empty text
         findings: list[list[CategoryFinding]] = []
+        cues: list[list[_Hit]] = []
         for text, hint in zip(texts, hints, strict=True):
             if not text or not text.strip():
                 read.append(None)
                 findings.append([])
+                cues.append([])
                 continue
             norm = normalise(text)
             code = detect_language(norm.original, hint=hint)
             read.append((norm, code))
-            findings.append(self._findings(norm, code))
-        if self._second is not None:
-            pending = [
-                (index, entry[0].original, entry[1])
-                for index, entry in enumerate(read)
-                if entry is not None
-                and needs_second_stage(findings[index], self.thresholds, self.calibration.confident)
-            ]
+            found, cued = self._findings(norm, code)
+            findings.append(found)
+            cues.append(cued)
+        min_score = self.calibration.min_score
+        if self._second is None:
+            for index, entry in enumerate(read):
+                if entry is not None:
+                    findings[index] = verify(
+                        findings[index], framed_categories(cues[index]), self._judges, None, None, min_score
+                    )
+        else:
+            pending = [(index, entry[0].original, entry[1]) for index, entry in enumerate(read) if entry]
             vectors = self._second.embed([original for _, original, _ in pending])
-            estimated = self._second.estimates(vectors, [code for _, _, code in pending])
-            for (index, _, _), estimates in zip(pending, estimated, strict=True):
-                findings[index] = combine(
-                    findings[index], estimates, self.thresholds, self.calibration.min_score
+            codes = [code for _, _, code in pending]
+            estimated = self._second.estimates(vectors, codes)
+            talks = self._second.head.talk(vectors, codes)
+            for (index, _, _), estimates, talk in zip(pending, estimated, talks, strict=True):
+                findings[index] = verify(
+                    findings[index],
+                    framed_categories(cues[index]),
+                    self._judges,
+                    estimates,
+                    float(talk),
+                    min_score,
                 )
         results: list[TextClassification] = []
-        for entry, found in zip(read, findings, strict=True):
+        for entry, found, cued in zip(read, findings, cues, strict=True):
             if entry is None:
                 results.append(TextClassification(language="", findings=(), flagged=()))
                 continue
             norm, code = entry
             kept = tuple(f for f in found if f.score > 0.0)
             flagged = tuple(f.category for f in kept if f.score >= self.thresholds[f.category])
-            results.append(TextClassification(code, kept, flagged, norm.truncated))
+            contexts = context_findings(norm, cued, [f.category for f in kept])
+            results.append(TextClassification(code, kept, flagged, norm.truncated, contexts))
         return results

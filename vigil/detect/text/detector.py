@@ -10,7 +10,8 @@ from vigil.domain.signals import Evidence, Signal, SignalKind
 
 
 class TextDetector:
-    """Emits one ``classifier`` signal per category the text classifier found (score > 0).
+    """Emits one ``classifier`` signal per category the text classifier found (score > 0), and one
+    ``context`` signal per frame that qualifies them (news, warning, remembrance, ...).
 
     Policies compare ``score`` with their own thresholds; ``flagged`` categories (the classifier's
     defaults) are not a separate signal. The platform's language for the item, when it sent one, is
@@ -30,7 +31,9 @@ class TextDetector:
 
 
 def classification_signals(result: TextClassification, detector: str = TextDetector.name) -> list[Signal]:
-    """One ``classifier`` signal per category of ``result``; ``vigil classify`` prints the same ones."""
+    """One ``classifier`` signal per category of ``result`` and one ``context`` signal per frame (its
+    ``label``; each piece of evidence names the categories it qualifies); ``vigil classify`` prints
+    the same ones."""
     signals: list[Signal] = []
     for finding in result.findings:
         evidence = finding.evidence
@@ -45,6 +48,22 @@ def classification_signals(result: TextClassification, detector: str = TextDetec
                 label=finding.label,
                 language=result.language,
                 evidence=evidence,
+            )
+        )
+    for context in result.contexts:
+        qualifies = ", ".join(category.value for category in context.categories)
+        signals.append(
+            Signal(
+                detector=detector,
+                kind=SignalKind.CONTEXT,
+                category=None,
+                score=context.score,
+                label=context.frame.value,
+                language=result.language,
+                evidence=tuple(
+                    Evidence(e.start, e.end, e.text, f"{e.note} (qualifies {qualifies})")
+                    for e in context.evidence
+                ),
             )
         )
     return signals

@@ -100,6 +100,10 @@ class Head:
     holds, per category, the probability from which the head alone flags (chosen by cross-validation,
     see ``train_head.py``). Class-balanced training makes the probabilities those of a world where
     positives and negatives are equally common, so they rank well but are not frequencies.
+
+    ``talk_weights`` and ``talk_bias`` are the *talk* head: the probability that a text talks about a
+    harm (news, counter-speech, a warning, a memorial, a quotation, fiction, a joke) rather than being
+    one, trained on the harms' positives against their hard negatives (``train_verifier.py``).
     """
 
     categories: tuple[Category, ...]
@@ -108,6 +112,8 @@ class Head:
     thresholds: npt.NDArray[np.float64]
     languages: tuple[str, ...]
     centres: npt.NDArray[np.float64]
+    talk_weights: npt.NDArray[np.float64]
+    talk_bias: float
 
     def centred(self, vectors: npt.NDArray[Any], languages: Sequence[str]) -> npt.NDArray[np.float64]:
         """``vectors`` less the centre of each row's language, rescaled to unit length."""
@@ -116,6 +122,12 @@ class Head:
     def probabilities(self, vectors: Matrix, languages: Sequence[str]) -> npt.NDArray[np.float64]:
         """(texts x categories) probabilities for (texts x 512) embeddings of texts in ``languages``."""
         z = self.centred(vectors, languages) @ self.weights.T + self.bias
+        result: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+        return result
+
+    def talk(self, vectors: Matrix, languages: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Per text, the talk head's probability that it talks about a harm rather than being one."""
+        z = self.centred(vectors, languages) @ self.talk_weights + self.talk_bias
         result: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
         return result
 
@@ -145,6 +157,8 @@ def load_head(path: Path = HEAD_FILE) -> Head:
             thresholds = np.asarray(data["thresholds"], dtype=np.float64)
             languages = tuple(str(code) for code in data["languages"])
             centres = np.asarray(data["centres"], dtype=np.float64)
+            talk_weights = np.asarray(data["talk_weights"], dtype=np.float64)
+            talk_bias = float(data["talk_bias"])
     except (OSError, KeyError, ValueError) as error:
         raise ExemplarError(f"{path.name}: unreadable head: {error}") from None
     k = len(categories)
@@ -155,14 +169,15 @@ def load_head(path: Path = HEAD_FILE) -> Head:
         and bias.shape == thresholds.shape == (k,)
         and languages[:1] == ("",)
         and centres.shape == (len(languages), DIMENSIONS)
-        and all(np.all(np.isfinite(a)) for a in (weights, bias, centres))
+        and talk_weights.shape == (DIMENSIONS,)
+        and all(np.all(np.isfinite(a)) for a in (weights, bias, centres, talk_weights, talk_bias))
         and np.all((thresholds > 0.0) & (thresholds < 1.0))
     ):
         raise ExemplarError(
             f"{path.name}: expected categories, weights (k x {DIMENSIONS}), bias, thresholds in (0, 1), "
-            f"languages starting with '' and their centres"
+            f"languages starting with '' and their centres, and the talk head ({DIMENSIONS} weights, a bias)"
         )
-    return Head(categories, weights, bias, thresholds, languages, centres)
+    return Head(categories, weights, bias, thresholds, languages, centres, talk_weights, talk_bias)
 
 
 def prepare(text: str) -> str:

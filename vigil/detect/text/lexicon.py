@@ -12,7 +12,7 @@ language: URL shorteners, wallet addresses, handles) and holds two lists::
         terms: [cocaine, "coke"]  # matched on the normalised skeleton, whole words
         patterns: ['\\b...\\b']   # optional regular expressions, matched on the folded view
     cues:                         # how the text talks about it (see classifier.py)
-      - kind: news                # news | counter_speech | education | joke | offer
+      - kind: news                # a CueKind: news, counter_speech, warning, ..., offer
         multiplier: 0.3           # (0, 5]: applied to category scores whose evidence is near
         categories: [drugs]       # optional: only these categories (default: all)
         notes: Reporting on an arrest or seizure, not an offer.
@@ -54,13 +54,25 @@ class LexiconError(ValueError):
 
 
 class CueKind(StrEnum):
-    """How the text around a match talks about the harm."""
+    """How the text around a match talks about the harm.
 
-    NEWS = "news"
-    COUNTER_SPEECH = "counter_speech"
-    EDUCATION = "education"
-    JOKE = "joke"
+    Every kind but ``offer`` is a context frame (:data:`CONTEXT_FRAMES`): a way of talking about a
+    harm that is not the harm, which the classifier reports as a ``context`` signal.
+    """
+
+    NEWS = "news"  # reporting: arrests, trials, seizures, attacks
+    COUNTER_SPEECH = "counter_speech"  # rejecting or condemning the harm
+    WARNING = "warning"  # warning people about it: "beware", "your bank will never ..."
+    EDUCATION = "education"  # teaching, prevention, research, harm reduction
+    REMEMBRANCE = "remembrance"  # memorials and the history of victims
+    QUOTE = "quote"  # reported speech: training material, rulings, research quoting the words
+    FICTION = "fiction"  # films, novels, games, satire
+    JOKE = "joke"  # jokes, banter, slang that collides with harm words
+    HELP_SEEKING = "help_seeking"  # a victim or a parent asking for help
     OFFER = "offer"  # a first-person offer or a call to action: strengthens
+
+
+CONTEXT_FRAMES = tuple(kind for kind in CueKind if kind is not CueKind.OFFER)
 
 
 @dataclass(frozen=True, slots=True)

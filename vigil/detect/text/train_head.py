@@ -29,9 +29,7 @@ does not have that bias.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,17 +38,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from vigil.detect.text.calibrate import CATEGORIES, Item, read_items
-from vigil.detect.text.classifier import CategoryFinding, TextClassifier, combine, needs_second_stage
+from vigil.detect.text.calibrate import CATEGORIES, Item
 from vigil.detect.text.embedding import (
     HEAD_FILE,
-    Estimate,
     Exemplars,
     Head,
     Matrix,
     centre,
     embed,
-    load_exemplars,
     sentence_encoder,
 )
 from vigil.detect.text.language import detect_language
@@ -78,20 +73,31 @@ class TrainingSet:
     languages: tuple[str, ...]  # detected, as the classifier would, per row
     group: Ints  # per split item: items in one group never go to different folds
     dev: int
+    talk: Flags  # per row: talks about a harm (hard negative, look-alike exemplar)
+    talk_rows: Flags  # per row: whether it trains the talk head (harms and their look-alikes)
 
 
 def training_set(items: Sequence[Item], exemplars: Exemplars) -> TrainingSet:
     """Embed the split's items and the exemplars (needs the encoder) and label them per category."""
     texts = [item.text for item in items]
     labels = [[category in item.labels for category in CATEGORIES] for item in items]
+    talk = [item.kind == "hard_negative" for item in items]
+    talk_rows = [item.kind in ("positive", "hard_negative") for item in items]
     for category, positives in exemplars.positive.items():
         for sentence in positives:
             texts.append(sentence)
             labels.append([category is each for each in CATEGORIES])
-    for negatives in (*exemplars.negative.values(), exemplars.benign):
+            talk.append(False)
+            talk_rows.append(True)
+    for negatives, is_look_alike in (
+        *((negatives, True) for negatives in exemplars.negative.values()),
+        (exemplars.benign, False),
+    ):
         for sentence in negatives:
             texts.append(sentence)
             labels.append([False] * len(CATEGORIES))
+            talk.append(is_look_alike)
+            talk_rows.append(is_look_alike)
     vectors = embed(sentence_encoder(), texts)
     return TrainingSet(
         vectors,
@@ -99,6 +105,8 @@ def training_set(items: Sequence[Item], exemplars: Exemplars) -> TrainingSet:
         tuple(detect_language(text) for text in texts),
         groups(vectors[: len(items)]),
         len(items),
+        np.array(talk, dtype=np.bool_),
+        np.array(talk_rows, dtype=np.bool_),
     )
 
 
@@ -124,15 +132,21 @@ def centring(data: TrainingSet, rows: Ints) -> Centring:
     return Centring(known, centres, centre(data.vectors, data.languages, known, centres))
 
 
-def fit(vectors: Floats, labels: Flags, penalty: float, start: Floats | None = None) -> tuple[Floats, float]:
-    """Weights and bias of a class-balanced, L2-penalised (bias unpenalised) logistic regression;
-    ``start`` (weights then bias) is where Newton's method begins, zero by default."""
+def fit(
+    vectors: Floats, labels: Flags, penalty: float, start: Floats | None = None, *, balanced: bool = True
+) -> tuple[Floats, float]:
+    """Weights and bias of an L2-penalised (bias unpenalised) logistic regression, class-balanced
+    unless ``balanced`` is False; ``start`` (weights then bias) is where Newton's method begins, zero
+    by default."""
     rows, dims = vectors.shape
     positives = int(labels.sum())
     if positives in (0, rows):
         raise ValueError("a category needs positive and negative rows")
     y = labels.astype(np.float64)
-    weight = np.where(labels, 0.5 / positives, 0.5 / (rows - positives))  # sums to 1
+    if balanced:
+        weight = np.where(labels, 0.5 / positives, 0.5 / (rows - positives))  # sums to 1
+    else:
+        weight = np.full(rows, 1.0 / rows)
     design = np.hstack([vectors, np.ones((rows, 1))])
     ridge = np.full(dims + 1, penalty)
     ridge[-1] = 0.0
@@ -211,54 +225,73 @@ def _f1(predicted: Flags, gold: Flags) -> float:
     return 2 * tp / (int(predicted.sum()) + int(gold.sum())) if tp else 0.0
 
 
-def _out_of_fold(data: TrainingSet, vectors: Floats, rows: Ints, fold: Ints, column: int) -> Floats:
-    """Out-of-fold probabilities of one category for split items ``rows``, one row per penalty of
-    :data:`PENALTIES`; exemplars are always trained on. Each fold's fits go from the strongest penalty
-    to the weakest, each starting where the previous one ended (the same optimum, fewer steps)."""
+def _out_of_fold(
+    data: TrainingSet, vectors: Floats, rows: Ints, fold: Ints, labels: Flags, mask: Flags | None = None
+) -> Floats:
+    """Out-of-fold probabilities of one target (``labels``, one per row of ``data``; only rows in
+    ``mask`` train) for split items ``rows``, one row per penalty of :data:`PENALTIES`; exemplars are
+    always trained on. Each fold's fits go from the strongest penalty to the weakest, each starting
+    where the previous one ended (the same optimum, fewer steps)."""
     extra = np.arange(data.dev, data.vectors.shape[0])
     out = np.zeros((len(PENALTIES), len(rows)))
     for f in np.unique(fold):
         train = np.concatenate([rows[fold != f], extra])
+        if mask is not None:
+            train = train[mask[train]]
         held = vectors[rows[fold == f]]
         theta: Floats | None = None
         for index in sorted(range(len(PENALTIES)), key=lambda i: -PENALTIES[i]):
-            w, b = fit(vectors[train], data.labels[train, column], PENALTIES[index], theta)
+            w, b = fit(vectors[train], labels[train], PENALTIES[index], theta)
             theta = np.append(w, b)
             out[index, fold == f] = 1.0 / (1.0 + np.exp(-np.clip(held @ w + b, -50.0, 50.0)))
     return out
 
 
+TALK = "talk"  # the key of the talk head's choice beside the categories'
+
+
 def choose(
     data: TrainingSet, centred: Centring, rows: Ints, count: int = FOLDS, seed: int = SEED
-) -> dict[Category, Choice]:
-    """Per category, the penalty with the best out-of-fold F1 (``count`` folds) over split items
-    ``rows``, and the threshold that gave it."""
+) -> dict[Category | str, Choice]:
+    """Per category, and for the talk head (key :data:`TALK`), the penalty with the best out-of-fold
+    F1 (``count`` folds) over split items ``rows``, and the threshold that gave it."""
     fold = folds(data.group[rows], [data.languages[r] for r in rows], count, seed)
-    choices: dict[Category, Choice] = {}
-    for column, category in enumerate(CATEGORIES):
-        gold = data.labels[rows, column]
+    targets: list[tuple[Category | str, Flags, Flags | None]] = [
+        (category, data.labels[:, column], None) for column, category in enumerate(CATEGORIES)
+    ]
+    targets.append((TALK, data.talk, data.talk_rows))
+    choices: dict[Category | str, Choice] = {}
+    for key, labels, mask in targets:
+        kept = rows if mask is None else rows[mask[rows]]
+        gold = labels[kept]
         best: tuple[float, Choice] | None = None
         for penalty, probabilities in zip(
-            PENALTIES, _out_of_fold(data, centred.vectors, rows, fold, column), strict=True
+            PENALTIES,
+            _out_of_fold(
+                data, centred.vectors, kept, fold if mask is None else fold[mask[rows]], labels, mask
+            ),
+            strict=True,
         ):
             threshold = _best_threshold(probabilities, gold)
             f1 = _f1(probabilities >= threshold, gold)
             if best is None or f1 > best[0]:
                 best = (f1, Choice(penalty, threshold))
         assert best is not None
-        choices[category] = best[1]
+        choices[key] = best[1]
     return choices
 
 
-def fit_head(data: TrainingSet, centred: Centring, rows: Ints, choices: dict[Category, Choice]) -> Head:
-    """The head fitted on split items ``rows`` and every exemplar, with the chosen penalties and
-    thresholds; weights rounded to float32 as they are stored."""
+def fit_head(data: TrainingSet, centred: Centring, rows: Ints, choices: dict[Category | str, Choice]) -> Head:
+    """The head (and the talk head) fitted on split items ``rows`` and every exemplar, with the chosen
+    penalties and thresholds; weights rounded to float32 as they are stored."""
     keep = np.concatenate([rows, np.arange(data.dev, data.vectors.shape[0])])
     weights, bias = [], []
     for column, category in enumerate(CATEGORIES):
         w, b = fit(centred.vectors[keep], data.labels[keep, column], choices[category].penalty)
         weights.append(w)
         bias.append(b)
+    talking = keep[data.talk_rows[keep]]
+    talk_w, talk_b = fit(centred.vectors[talking], data.talk[talking], choices[TALK].penalty)
     return Head(
         CATEGORIES,
         np.array(weights, dtype=np.float32).astype(np.float64),
@@ -266,79 +299,18 @@ def fit_head(data: TrainingSet, centred: Centring, rows: Ints, choices: dict[Cat
         np.array([choices[c].threshold for c in CATEGORIES]),
         centred.languages,
         centred.centres,
+        talk_w.astype(np.float32).astype(np.float64),
+        talk_b,
     )
 
 
-def train(data: TrainingSet, choices: dict[Category, Choice]) -> Head:
+def train(data: TrainingSet, choices: dict[Category | str, Choice]) -> Head:
     """The head fitted on every row of ``data``, centres from every split item."""
     rows = np.arange(data.dev)
     return fit_head(data, centring(data, rows), rows, choices)
 
 
-def nested(data: TrainingSet) -> Flags:
-    """Per split item and category, whether the head flags it when its fold took no part in fitting
-    the head, its language centres, or the choice of its penalty and threshold."""
-    rows = np.arange(data.dev)
-    outer = folds(data.group, data.languages[: data.dev])
-    flags = np.zeros((data.dev, len(CATEGORIES)), dtype=np.bool_)
-    for f in range(FOLDS):
-        inner = rows[outer != f]
-        centred = centring(data, inner)
-        choices = choose(data, centred, inner, INNER_FOLDS, SEED + f + 1)
-        head = fit_head(data, centred, inner, choices)
-        held = rows[outer == f]
-        probabilities = head.probabilities(data.vectors[held], [data.languages[r] for r in held])
-        flags[held] = probabilities >= head.thresholds
-    return flags
-
-
-def shipped_choices(path: Path = HEAD_FILE) -> dict[Category, Choice]:
-    """The penalties and thresholds a saved head was trained with."""
-    with np.load(path, allow_pickle=False) as data:
-        return {
-            Category(str(c)): Choice(float(p), float(t))
-            for c, p, t in zip(data["categories"], data["penalties"], data["thresholds"], strict=True)
-        }
-
-
-def _cascade(
-    first: Sequence[CategoryFinding], head_flags: Flags, classifier: TextClassifier
-) -> set[Category]:
-    """What the cascade flags for one text given stage 1's findings and the head's decisions; the head's
-    decision stands in for its probability (flagging exactly when it reaches its threshold)."""
-    if not needs_second_stage(first, classifier.thresholds, classifier.calibration.confident):
-        findings = list(first)
-    else:
-        estimates = {
-            category: Estimate(0.75 if flag else 0.25, 0.5, "", 0.0, "", 0.0)
-            for category, flag in zip(CATEGORIES, head_flags.tolist(), strict=True)
-        }
-        findings = combine(first, estimates, classifier.thresholds, classifier.calibration.min_score)
-    return {f.category for f in findings if f.score >= classifier.thresholds[f.category]}
-
-
-def report(items: Sequence[Item], head_flags: Flags) -> None:
-    """Per category precision and recall: stage 1, head alone, cascade."""
-    classifier = TextClassifier(use_second_stage=False)
-    first = [list(classifier.classify(item.text).findings) for item in items]  # language detected
-    stage1 = [{f.category for f in found if f.score >= classifier.thresholds[f.category]} for found in first]
-    cascade = [_cascade(found, flags, classifier) for found, flags in zip(first, head_flags, strict=True)]
-    print(f"{'category':<12} {'support':>7}  {'stage 1 P/R':>11}  {'head P/R':>11}  {'cascade P/R':>11}")
-    for column, category in enumerate(CATEGORIES):
-        gold = np.array([category in item.labels for item in items])
-        cells = []
-        for predicted in (
-            np.array([category in s for s in stage1]),
-            head_flags[:, column],
-            np.array([category in s for s in cascade]),
-        ):
-            tp = int((predicted & gold).sum())
-            precision = tp / int(predicted.sum()) if predicted.any() else 0.0
-            cells.append(f"{precision:.2f}/{tp / int(gold.sum()):.2f}")
-        print(f"{category.value:<12} {int(gold.sum()):>7}  {cells[0]:>11}  {cells[1]:>11}  {cells[2]:>11}")
-
-
-def save(head: Head, choices: dict[Category, Choice], source: Path, path: Path = HEAD_FILE) -> None:
+def save(head: Head, choices: dict[Category | str, Choice], source: Path, path: Path = HEAD_FILE) -> None:
     """Write the head (weights as float32) with the penalties and the training file's SHA-256."""
     np.savez_compressed(
         path,
@@ -349,32 +321,8 @@ def save(head: Head, choices: dict[Category, Choice], source: Path, path: Path =
         languages=np.array(head.languages),
         centres=head.centres,
         penalties=np.array([choices[c].penalty for c in head.categories]),
+        talk_weights=head.talk_weights.astype(np.float32),
+        talk_bias=np.array(head.talk_bias),
+        talk_penalty=np.array(choices[TALK].penalty),
         source_sha256=np.array(hashlib.sha256(source.read_bytes()).hexdigest()),
     )
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("dev", type=Path, help="the development split (JSON lines)")
-    parser.add_argument("--write", action="store_true", help=f"refit and save {HEAD_FILE.name}")
-    parser.add_argument("--no-report", action="store_true", help="skip the nested cross-validation")
-    args = parser.parse_args(argv)
-    if args.dev.name.startswith("test"):
-        sys.exit("refusing to read the held-out test split: train on the development split only")
-    items = read_items(args.dev)
-    data = training_set(items, load_exemplars())
-    if args.write:
-        rows = np.arange(data.dev)
-        choices = choose(data, centring(data, rows), rows)
-        save(train(data, choices), choices, args.dev)
-        for category, choice in choices.items():
-            print(f"{category.value:<12} penalty {choice.penalty:g}  threshold {choice.threshold:.3f}")
-    if not args.no_report:
-        print("nested cross-validation on the development split (honest estimate):")
-        report(items, nested(data))
-
-
-if __name__ == "__main__":
-    main()
