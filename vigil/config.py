@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     text_classifier: bool = Field(default=True, description="classify the text of every item")
     text_second_stage: bool = Field(
         default=True,
-        description="rescore ambiguous texts with the sentence-embedding stage, when the ml extra is installed",
+        description="judge every text with the sentence-embedding stage too, when the ml extra is installed",
     )
 
     queues_file: str | None = Field(

@@ -96,7 +96,10 @@ def wilson(successes: int, trials: int) -> tuple[float, float]:
     p = successes / trials
     centre = (p + _Z * _Z / (2 * trials)) / (1 + _Z * _Z / trials)
     half = _Z * math.sqrt(p * (1 - p) / trials + _Z * _Z / (4 * trials * trials)) / (1 + _Z * _Z / trials)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # at 0 and at 1 the bound is exactly the observed share (floating point would land a hair inside)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return low, high
 
 
 @dataclass(slots=True)

@@ -54,6 +54,7 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
     "demo": ("vigil.demo",),
     "scan": ("vigil.scan",),
     "classify": ("vigil.classify",),
+    "evaluate": ("vigil.evaluate",),
     "cluster": ("vigil.cluster",),
     "cli": ("vigil.cli", "vigil.__main__"),
 }
@@ -73,7 +74,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("api",),  # HTTP routes, auth, dependencies
     ("web",),  # the consoles and public pages, on the API's auth and dependencies
     ("app", "stream"),  # create_app: puts the API and the pages together; the stream worker
-    ("demo", "scan", "classify", "cluster"),
+    ("demo", "scan", "classify", "evaluate", "cluster"),
     ("cli",),
 )
 

@@ -656,7 +656,9 @@ def test_default_pack_would_withhold_holocaust_denial_only_where_illegal_once_a_
     assert decision.policies == (PolicyRef("hate-speech-holocaust-denial", 1),)
 
 
-def test_default_pack_does_not_age_restrict_adult_nudity_in_a_reported_private_message() -> None:
+def test_default_pack_holds_adult_nudity_in_public_for_a_reviewer_and_ignores_a_reported_private_message() -> (
+    None
+):
     nudity = classifier(Category.ADULT_NUDITY, 0.95)
 
     private = default_pack().decide(
@@ -666,7 +668,10 @@ def test_default_pack_does_not_age_restrict_adult_nudity_in_a_reported_private_m
 
     assert private.outcome == "no_action"
     assert private.actions == frozenset()
-    assert public.actions == {Action.AGE_RESTRICT}
+    # the model's precision on real nudity is not measured: a person confirms before it restricts
+    assert public.actions == frozenset()
+    assert public.held_actions == {Action.AGE_RESTRICT}
+    assert public.review is ReviewMode.BEFORE
 
 
 def test_default_pack_removes_a_sexual_deepfake_of_a_person_who_reported_their_image() -> None:
@@ -693,7 +698,7 @@ def test_default_pack_removes_a_sexual_deepfake_of_a_person_who_reported_their_i
     ("category", "policy_id", "actions"),
     [
         (Category.GROOMING, "grooming-suspected", {Action.PRESERVE_EVIDENCE}),
-        (Category.NCII, "ncii-sextortion", {Action.DEMOTE, Action.PRESERVE_EVIDENCE}),
+        (Category.NCII, "ncii-sextortion-suspected", {Action.PRESERVE_EVIDENCE}),
         (Category.TERRORISM, "terrorism-suspected", {Action.PRESERVE_EVIDENCE}),
     ],
 )
@@ -711,7 +716,11 @@ def test_default_pack_sends_confident_text_findings_of_grave_harms_to_review_und
 
 
 def context(frame: str) -> Signal:
-    return Signal(detector="model", kind=SignalKind.CONTEXT, category=None, score=1.0, label=frame)
+    return Signal(detector="text_classifier", kind=SignalKind.CONTEXT, category=None, score=1.0, label=frame)
+
+
+def text_classifier(category: Category, score: float) -> Signal:
+    return Signal(detector="text_classifier", kind=SignalKind.CLASSIFIER, category=category, score=score)
 
 
 @pytest.mark.parametrize(
@@ -728,12 +737,12 @@ def test_default_pack_acts_alone_only_from_the_measured_score_and_never_on_a_tex
     category: Category, acting: str, held: str, actions: set[Action]
 ) -> None:
     pack = default_pack()
-    sure = pack.decide(item(text="..."), [classifier(category, 0.95)], DecisionContext())
-    unsure = pack.decide(item(text="..."), [classifier(category, 0.7)], DecisionContext())
+    sure = pack.decide(item(text="..."), [text_classifier(category, 0.95)], DecisionContext())
+    unsure = pack.decide(item(text="..."), [text_classifier(category, 0.7)], DecisionContext())
     in_context = pack.decide(
-        item(text="..."), [classifier(category, 0.99), context("news")], DecisionContext()
+        item(text="..."), [text_classifier(category, 0.99), context("news")], DecisionContext()
     )
-    nothing = pack.decide(item(text="..."), [classifier(category, 0.4)], DecisionContext())
+    nothing = pack.decide(item(text="..."), [text_classifier(category, 0.4)], DecisionContext())
 
     assert sure.policies == (PolicyRef(acting, 1),)
     assert actions <= sure.actions
@@ -743,6 +752,10 @@ def test_default_pack_acts_alone_only_from_the_measured_score_and_never_on_a_tex
         assert not held_back.actions & actions
         assert actions <= held_back.held_actions
     assert (nothing.outcome, nothing.review_needed) == ("no_action", False)
+    # another classifier's score (a plugin's), whose precision Vigil has not measured, is only routed
+    plugin = pack.decide(item(text="..."), [classifier(category, 0.99)], DecisionContext())
+    assert plugin.policies == (PolicyRef(held, 1),)
+    assert not plugin.actions & actions
 
 
 def test_default_pack_leaves_a_text_only_post_without_signals_alone() -> None:

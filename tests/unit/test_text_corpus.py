@@ -23,7 +23,6 @@ from bench.classifiers import (
     assign_splits,
     load_corpus,
     read_items,
-    scores,
     write_splits,
 )
 
@@ -218,21 +217,3 @@ def test_a_broken_line_is_reported_with_its_file_and_line(tmp_path: Path) -> Non
     (tmp_path / "xx.jsonl").write_text(f"{good}\n{good}\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="id xx-benign-001 already used"):
         load_corpus(tmp_path)
-
-
-def test_precision_and_recall_count_flagged_categories_against_labels() -> None:
-    def item(item_id: str, labels: tuple[str, ...]) -> Item:
-        kind = "positive" if labels else "benign"
-        return Item(item_id, "t", "en", labels, kind, "", "n", "")
-
-    items = [item("a", ("drugs",)), item("b", ("drugs", "spam")), item("c", ()), item("d", ("spam",))]
-    predicted = {
-        "a": frozenset({"drugs"}),
-        "b": frozenset(),
-        "c": frozenset({"drugs"}),
-        "d": frozenset({"spam"}),
-    }
-    drugs = scores(items, predicted, "drugs")
-    assert (drugs.tp, drugs.fp, drugs.fn, drugs.support) == (1, 1, 1, 2)
-    assert drugs.precision == drugs.recall == drugs.f1 == 0.5
-    assert scores(items, predicted, "fraud").precision is None  # nothing flagged: undefined, not 0
