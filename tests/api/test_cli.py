@@ -49,7 +49,7 @@ def test_init_again_keeps_policies_an_operator_changed(
     run(capsys, "init")
     spam = (Path(__file__).parents[2] / "vigil/policy/packs/default/spam.yaml").read_text()
     edited = tmp_path / "spam.yaml"
-    edited.write_text(spam.replace("s.score >= 0.95", "s.score >= 0.99"))
+    edited.write_text(spam.replace("s.score >= 0.9)", "s.score >= 0.99)"))
     run(capsys, "policy", "apply", str(edited))
 
     code, out, _ = run(capsys, "init", "--json")

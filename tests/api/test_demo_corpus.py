@@ -241,7 +241,9 @@ def test_vigil_leaves_ordinary_posts_and_hard_cases_alone_and_acts_on_the_harm(a
     print("\n" + "\n".join(f"{k.value:20} {dict(table[k])}" for k in PostKind if table[k]))
 
     assert _share(table, EVERYDAY_KINDS, "no_action") >= 0.98
-    assert _share(table, HARD_CASE_KINDS, "no_action") >= 0.90
+    # talk about a harm is never restricted; what the classifier still suspects goes to a reviewer
+    assert _share(table, HARD_CASE_KINDS, "no_action") + _share(table, HARD_CASE_KINDS, "review") == 1.0
+    assert _share(table, HARD_CASE_KINDS, "no_action") >= 0.75
     assert 1 - _share(table, HARMFUL_KINDS, "no_action") >= 0.80
     outcomes = Counter(o for counts in table.values() for o in counts.elements())
     assert all(outcomes[o] >= 3 for o in ("no_action", "remove", "demote", "review")), outcomes

@@ -261,6 +261,22 @@ def test_the_facts_name_the_rules_and_findings_but_nothing_about_the_author_or_t
         assert private not in facts
 
 
+def test_the_facts_say_in_which_frame_the_text_was_read_without_quoting_it() -> None:
+    framed = Signal(
+        "text_classifier",
+        SignalKind.CONTEXT,
+        None,
+        1.0,
+        label="counter_speech",
+        evidence=(Evidence(0, 7, "private", "counter speech (en.yaml cues[1])"),),
+    )
+
+    facts = build_statement("dec_1", decision(), NOW, content(), [framed])["decision_facts"]
+
+    assert "the text_classifier read the text as counter speech" in facts
+    assert "private" not in facts
+
+
 def test_long_or_blank_texts_are_cut_or_filled_to_what_the_database_takes() -> None:
     ground = Ground(GroundType.ILLEGAL_CONTENT, "§" * 900, "   ")
 

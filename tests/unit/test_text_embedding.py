@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vigil.detect.text import train_verifier
+from vigil.detect.text import train_head, train_verifier
+from vigil.detect.text.calibrate import read_items
 from vigil.detect.text.classifier import TextClassifier
 from vigil.detect.text.embedding import HEAD_FILE, load_exemplars, load_head
 from vigil.detect.text.verifier import ACT_SCORE, FLAG_SCORE
@@ -139,3 +140,15 @@ def test_the_shipped_head_was_trained_on_the_current_dev_split() -> None:
             "tests/data/text_corpus/dev.jsonl --write"
         )
         assert shipped["talk_weights"].shape == (512,)
+
+
+def test_retraining_on_the_dev_split_gives_the_shipped_heads() -> None:
+    data = train_head.training_set(read_items(DEV), load_exemplars())
+    retrained = train_head.train(data, train_head.shipped_choices())
+    head = load_head()
+    assert retrained.categories == head.categories
+    assert retrained.languages == head.languages
+    np.testing.assert_allclose(retrained.weights, head.weights, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(retrained.bias, head.bias, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(retrained.centres, head.centres, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(retrained.talk_weights, head.talk_weights, rtol=0, atol=1e-5)

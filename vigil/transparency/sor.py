@@ -261,6 +261,8 @@ def _finding(signal: Signal) -> str:
         return f"the media matched the hash list '{signal.bank}' (version {signal.bank_version}; {how})"
     if signal.kind is SignalKind.PROVENANCE:
         return f"the media's provenance data ({signal.detector}) reads '{signal.label}'"
+    if signal.kind is SignalKind.CONTEXT:
+        return f"the {signal.detector} read the text as {signal.label.replace('_', ' ')}"
     about = signal.category.value if signal.category else "a finding"
     label = f" ({signal.label})" if signal.label else ""
     return f"the {signal.detector} classifier scored {signal.score:.2f} for {about}{label}"

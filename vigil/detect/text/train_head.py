@@ -310,6 +310,17 @@ def train(data: TrainingSet, choices: dict[Category | str, Choice]) -> Head:
     return fit_head(data, centring(data, rows), rows, choices)
 
 
+def shipped_choices(path: Path = HEAD_FILE) -> dict[Category | str, Choice]:
+    """The penalties and thresholds a saved head (and its talk head) was trained with."""
+    with np.load(path, allow_pickle=False) as data:
+        choices: dict[Category | str, Choice] = {
+            Category(str(c)): Choice(float(p), float(t))
+            for c, p, t in zip(data["categories"], data["penalties"], data["thresholds"], strict=True)
+        }
+        choices[TALK] = Choice(float(data["talk_penalty"]), 0.5)
+    return choices
+
+
 def save(head: Head, choices: dict[Category | str, Choice], source: Path, path: Path = HEAD_FILE) -> None:
     """Write the head (weights as float32) with the penalties and the training file's SHA-256."""
     np.savez_compressed(
