@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from vigil.detect.text.calibrate import CATEGORIES, read_items
+from vigil.detect.text.calibrate import CATEGORIES, Item, read_items
 from vigil.detect.text.classifier import TextClassifier
 from vigil.detect.text.embedding import load_exemplars
 from vigil.detect.text.train_head import (
@@ -123,6 +123,7 @@ class Fitted:
     weights: Floats
     bias: float
     anchors: Anchors
+    flagged: Flags  # out of fold, per row: q reached review_at
 
 
 def fit_judges(features: Floats, gold: Flags, framed: Flags, fold: Floats) -> Fitted:
@@ -133,7 +134,8 @@ def fit_judges(features: Floats, gold: Flags, framed: Flags, fold: Floats) -> Fi
         w, b = fit(features[train_rows], gold[train_rows], COMBINER_PENALTY, balanced=False)
         q[held] = 1.0 / (1.0 + np.exp(-np.clip(features[held] @ w + b, -50.0, 50.0)))
     w, b = fit(features, gold, COMBINER_PENALTY, balanced=False)
-    return Fitted(w, b, anchors(q, gold, framed))
+    chosen = anchors(q, gold, framed)
+    return Fitted(w, b, chosen, q >= chosen.review_at)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -168,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     modes: dict[str, dict[str, Any]] = {"full": {}, "lexicon_only": {}}
     report: list[str] = []
+    flags = {mode: np.zeros((int(fresh.sum()), len(CATEGORIES)), dtype=np.bool_) for mode in modes}
     for column, category in enumerate(CATEGORIES):
         lexicon = np.array([lexicon_feature(_score(found, category)) for _, found, _ in readings])
         framed = np.array([category in frames for _, _, frames in readings])
@@ -176,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         alone = np.column_stack([lexicon, framed.astype(float)])
         for mode, names, features in (("full", FEATURES, full), ("lexicon_only", LEXICON_FEATURES, alone)):
             judged = fit_judges(features[fresh], gold[fresh], framed[fresh], outer[fresh])
+            flags[mode][:, column] = judged.flagged
             a = judged.anchors
             modes[mode][category.value] = {
                 "weights": {name: round(float(w), 4) for name, w in zip(names, judged.weights, strict=True)},
@@ -202,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
     print("out-of-fold on the development split's fresh items:")
     print("\n".join(sorted(report)))
+    print(_per_language([item for item, new in zip(items, fresh, strict=True) if new], flags))
     if args.write:
         save(train(data, choices), choices, args.dev)
         header = (
@@ -218,6 +223,29 @@ def main(argv: Sequence[str] | None = None) -> None:
             + yaml.safe_dump({"modes": {m: {"categories": c} for m, c in modes.items()}}, sort_keys=False),
             encoding="utf-8",
         )
+
+
+def _per_language(items: Sequence[Item], flags: dict[str, Flags]) -> str:
+    """Out-of-fold flag recall and the share of hard negatives flagged, per language and mode."""
+    lines = [
+        f"{'language':<9}" + "".join(f"{mode + ' recall / hard negatives flagged':>48}" for mode in flags)
+    ]
+    for language in sorted({item.language for item in items}):
+        cells = []
+        for flagged in flags.values():
+            hits = total = hard = hard_flagged = 0
+            for row, item in enumerate(items):
+                if item.language != language:
+                    continue
+                said = {category for column, category in enumerate(CATEGORIES) if flagged[row, column]}
+                hits += len(said & item.labels)
+                total += len(item.labels)
+                if item.kind == "hard_negative":
+                    hard += 1
+                    hard_flagged += bool(said)
+            cells.append(f"{hits / max(total, 1):.2f} / {hard_flagged / max(hard, 1):.2f}")
+        lines.append(f"{language:<9}" + "".join(f"{cell:>48}" for cell in cells))
+    return "\n".join(lines)
 
 
 def _score(found: Sequence[Any], category: Any) -> float:
