@@ -349,36 +349,22 @@ def main():
             else (f"{res[c]['talk_auc']:.4f}" if r.startswith("talk") else f"{res[c][r]['auc']:.4f}")
         ),
     )
-    table(
-        f"Precision at recall {RECALL_TARGET}",
-        [*cats, "MEAN"],
-        names,
-        lambda r, c: (
-            f"{np.mean([res[c][k]['prec@r85'] for k in cats]):.3f}"
-            if r == "MEAN"
-            else f"{res[c][r]['prec@r85']:.3f}"
+    for title, key in (
+        (f"Precision at recall {RECALL_TARGET}", "prec@r85"),
+        (
+            f"Share of the category's own hard negatives scored >= threshold(recall {RECALL_TARGET})",
+            "hn_cat@r85",
         ),
-    )
-    table(
-        f"Share of the category's own hard negatives scored >= threshold(recall {RECALL_TARGET})",
-        [*cats, "MEAN"],
-        names,
-        lambda r, c: (
-            f"{np.mean([res[c][k]['hn_cat@r85'] for k in cats]):.3f}"
-            if r == "MEAN"
-            else f"{res[c][r]['hn_cat@r85']:.3f}"
-        ),
-    )
-    table(
-        f"Share of ALL hard negatives scored >= threshold(recall {RECALL_TARGET})",
-        [*cats, "MEAN"],
-        names,
-        lambda r, c: (
-            f"{np.mean([res[c][k]['hn_all@r85'] for k in cats]):.3f}"
-            if r == "MEAN"
-            else f"{res[c][r]['hn_all@r85']:.3f}"
-        ),
-    )
+        (f"Share of ALL hard negatives scored >= threshold(recall {RECALL_TARGET})", "hn_all@r85"),
+    ):
+        table(
+            title,
+            [*cats, "MEAN"],
+            names,
+            lambda r, c, key=key: (
+                f"{np.mean([res[c][k][key] for k in cats]):.3f}" if r == "MEAN" else f"{res[c][r][key]:.3f}"
+            ),
+        )
 
     def cascade(n):
         enc_ms = 1000.0 / meta[n]["tps"]

@@ -193,15 +193,18 @@ def hash_command(
         raise typer.Exit(1)
 
 
+FirstStageOnlyOption = Annotated[
+    bool, typer.Option("--first-stage-only", help="lexicons only, no sentence-embedding stage")
+]
+
+
 @app.command()
 def classify(
     text: Annotated[str | None, typer.Option("--text", help="classify this text instead of stdin")] = None,
     language: Annotated[
         str | None, typer.Option("--language", help="the language, if known (ISO 639-1), for --text")
     ] = None,
-    first_stage_only: Annotated[
-        bool, typer.Option("--first-stage-only", help="lexicons only, no sentence-embedding stage")
-    ] = False,
+    first_stage_only: FirstStageOnlyOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Classify texts: JSON lines {"id", "text"} on standard input, or --text; one result per item."""
@@ -235,9 +238,7 @@ def evaluate(
     pack: Annotated[
         list[Path] | None, typer.Option("--pack", help="policy files or folders (default: the default pack)")
     ] = None,
-    first_stage_only: Annotated[
-        bool, typer.Option("--first-stage-only", help="lexicons only, no sentence-embedding stage")
-    ] = False,
+    first_stage_only: FirstStageOnlyOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Measure the classifier and a policy pack on a labelled split: flags, review routing and

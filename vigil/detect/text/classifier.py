@@ -318,6 +318,11 @@ def verify(
     return sorted(out, key=lambda f: -f.score)
 
 
+def _span(norm: Normalised, hit: _Hit, note: str) -> Evidence:
+    """Evidence pointing at what ``hit`` matched, as the user wrote it."""
+    return Evidence(hit.start, hit.end, norm.original[hit.start : hit.end], note)
+
+
 def framed_categories(cues: Sequence[_Hit]) -> frozenset[Category]:
     """The categories that some context phrase among ``cues`` applies to."""
     frames = [hit.rule for hit in cues if isinstance(hit.rule, Cue) and hit.rule.kind is not CueKind.OFFER]
@@ -346,12 +351,7 @@ def context_findings(
         found |= qualified
         if len(evidence) < _MAX_EVIDENCE:
             evidence.append(
-                Evidence(
-                    hit.start,
-                    hit.end,
-                    norm.original[hit.start : hit.end],
-                    f"{cue.kind.value.replace('_', ' ')} ({cue.where}): {cue.notes}",
-                )
+                _span(norm, hit, f"{cue.kind.value.replace('_', ' ')} ({cue.where}): {cue.notes}")
             )
     return tuple(
         ContextFinding(frame, tuple(sorted(found)), 1.0, tuple(evidence), "lexicon")
@@ -445,10 +445,9 @@ class TextClassifier:
                 for each in sorted(all_hits, key=lambda h: h.start):
                     if len(evidence) < _MAX_EVIDENCE:
                         evidence.append(
-                            Evidence(
-                                each.start,
-                                each.end,
-                                norm.original[each.start : each.end],
+                            _span(
+                                norm,
+                                each,
                                 f"{entry.label or category.value} ({entry.where}, weight {entry.weight:g}"
                                 f"{context}, counts {contribution:.2f}): {entry.notes}",
                             )
