@@ -107,14 +107,12 @@ class ContextFinding:
     """A frame in which the text talks about a harm without being it (news, a warning, a memorial).
 
     ``categories`` are the text's findings that the frame qualifies; ``evidence`` the phrases that
-    mark it (offsets into the original text), or one model estimate without a span.
+    mark it (offsets into the original text).
     """
 
     frame: CueKind
     categories: tuple[Category, ...]
-    score: float  # 1.0 for a marking phrase; the model's probability for an estimate
     evidence: tuple[Evidence, ...]
-    stage: str  # "lexicon" or "embedding"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +123,7 @@ class TextClassification:
     findings: tuple[CategoryFinding, ...]  # categories with score > 0, highest first
     flagged: tuple[Category, ...]  # categories whose score reached the threshold
     truncated: bool = False  # only the first MAX_CHARS characters were read
-    contexts: tuple[ContextFinding, ...] = ()  # frames that qualify the findings, strongest first
+    contexts: tuple[ContextFinding, ...] = ()  # frames that qualify the findings, in CONTEXT_FRAMES order
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,40 +279,36 @@ def verify(
     """
     by_category = {f.category: f for f in first}
     out = [f for f in first if f.category not in judges]
+    model = estimates is not None and talk is not None
     for category, judge in judges.items():
         finding = by_category.get(category)
-        if finding is None and estimates is None:
+        if finding is None and not model:
             continue
         context = 1.0 if category in framed else 0.0
         lexicon = lexicon_feature(finding.score if finding else 0.0)
         if estimates is None or talk is None:
-            q = judge.probability((lexicon, context))
-        else:
-            estimate = estimates[category]
-            q = judge.probability((lexicon, logit(estimate.probability), logit(talk), context))
-        score = judge.score(q)
+            score = judge.score(judge.probability((lexicon, context)))
+            if finding is not None:
+                out.append(CategoryFinding(category, score, finding.label, finding.evidence, "lexicon"))
+            continue
+        estimate = estimates[category]
+        score = judge.score(judge.probability((lexicon, logit(estimate.probability), logit(talk), context)))
         if finding is None and score < min_score:
             continue
-        evidence = finding.evidence if finding else ()
-        if estimates is not None and talk is not None:
-            estimate = estimates[category]
-            evidence = (
-                *evidence,
-                Evidence(
-                    0,
-                    0,
-                    f"verified {score:.2f}: lexicons {finding.score if finding else 0.0:.2f}, model "
-                    f"{estimate.probability:.2f}, talks about the harm {talk:.2f}"
-                    f"{', context phrase present' if context else ''}; nearest labelled example: "
-                    f"{estimate.nearest} (similarity {estimate.similarity:.2f})",
-                    "second stage: a judge weighing the lexicons' score, a sentence-embedding model's "
-                    "estimate and how the text talks about the harm; the closest "
-                    f"{category.value} exemplar (similarity {estimate.closest_positive_similarity:.2f}) is "
-                    f"{estimate.closest_positive!r}",
-                ),
-            )
-        label = finding.label if finding else ""
-        out.append(CategoryFinding(category, score, label, evidence, "embedding" if estimates else "lexicon"))
+        reading = Evidence(
+            0,
+            0,
+            f"verified {score:.2f}: lexicons {finding.score if finding else 0.0:.2f}, model "
+            f"{estimate.probability:.2f}, talks about the harm {talk:.2f}"
+            f"{', context phrase present' if context else ''}; nearest labelled example: "
+            f"{estimate.nearest} (similarity {estimate.similarity:.2f})",
+            "second stage: a judge weighing the lexicons' score, a sentence-embedding model's "
+            "estimate and how the text talks about the harm; the closest "
+            f"{category.value} exemplar (similarity {estimate.closest_positive_similarity:.2f}) is "
+            f"{estimate.closest_positive!r}",
+        )
+        evidence = (*finding.evidence, reading) if finding else (reading,)
+        out.append(CategoryFinding(category, score, finding.label if finding else "", evidence, "embedding"))
     return sorted(out, key=lambda f: -f.score)
 
 
@@ -354,7 +348,7 @@ def context_findings(
                 _span(norm, hit, f"{cue.kind.value.replace('_', ' ')} ({cue.where}): {cue.notes}")
             )
     return tuple(
-        ContextFinding(frame, tuple(sorted(found)), 1.0, tuple(evidence), "lexicon")
+        ContextFinding(frame, tuple(sorted(found)), tuple(evidence))
         for frame in CONTEXT_FRAMES
         if frame in per_frame
         for found, evidence in [per_frame[frame]]
@@ -463,14 +457,20 @@ class TextClassifier:
         """Lexicon findings for ``text`` read as ``language`` ("" for unknown), highest score first."""
         return self._findings(normalise(text), language)[0]
 
+    def _read(self, text: str, hint: str | None) -> tuple[Normalised, str, list[CategoryFinding], list[_Hit]]:
+        """Stage 1 on one text: its normalised form, its language (detected, or ``hint``), the lexicon
+        findings and the context cues."""
+        norm = normalise(text)
+        code = detect_language(norm.original, hint=hint)
+        findings, cues = self._findings(norm, code)
+        return norm, code, findings, cues
+
     def first_reading(
         self, text: str, hint: str | None = None
     ) -> tuple[str, list[CategoryFinding], frozenset[Category]]:
         """What the verifier reads from stage 1: the language (detected, or ``hint``), the lexicon
         findings, and the categories a context phrase applies to (training and evaluation use it)."""
-        norm = normalise(text)
-        code = detect_language(norm.original, hint=hint)
-        findings, cues = self._findings(norm, code)
+        _, code, findings, cues = self._read(text, hint)
         return code, findings, framed_categories(cues)
 
     def classify(self, text: str, language: str | None = None) -> TextClassification:
@@ -500,10 +500,8 @@ class TextClassifier:
                 findings.append([])
                 cues.append([])
                 continue
-            norm = normalise(text)
-            code = detect_language(norm.original, hint=hint)
+            norm, code, found, cued = self._read(text, hint)
             read.append((norm, code))
-            found, cued = self._findings(norm, code)
             findings.append(found)
             cues.append(cued)
         min_score = self.calibration.min_score

@@ -9,7 +9,7 @@ first stage alone.
 On top of the encoder sits a :class:`Head`: one logistic regression per category over the 512-d
 unit-length embedding (one-vs-rest, L2-penalised, positives and negatives weighted to equal total
 weight), stored in ``embedding_head.npz`` with, per category, the probability at which the head alone
-flags. ``python -m vigil.detect.text.train_head tests/data/text_corpus/dev.jsonl --write`` fits it,
+flags. ``python -m vigil.detect.text.train_verifier tests/data/text_corpus/dev.jsonl --write`` fits it,
 deterministically, on the development split of the labelled corpus and on ``exemplars.yaml``, and
 chooses the penalty and the thresholds by grouped cross-validation within that split. Translations
 of one sentence score 0.7-0.8 cosine with this encoder and unrelated sentences about 0, which is what
@@ -121,15 +121,17 @@ class Head:
 
     def probabilities(self, vectors: Matrix, languages: Sequence[str]) -> npt.NDArray[np.float64]:
         """(texts x categories) probabilities for (texts x 512) embeddings of texts in ``languages``."""
-        z = self.centred(vectors, languages) @ self.weights.T + self.bias
-        result: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
-        return result
+        return logistic(self.centred(vectors, languages) @ self.weights.T + self.bias)
 
     def talk(self, vectors: Matrix, languages: Sequence[str]) -> npt.NDArray[np.float64]:
         """Per text, the talk head's probability that it talks about a harm rather than being one."""
-        z = self.centred(vectors, languages) @ self.talk_weights + self.talk_bias
-        result: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
-        return result
+        return logistic(self.centred(vectors, languages) @ self.talk_weights + self.talk_bias)
+
+
+def logistic(z: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+    """1 / (1 + exp(-z)), element-wise, with z clipped so that exp never overflows."""
+    result: npt.NDArray[np.float64] = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+    return result
 
 
 def centre(

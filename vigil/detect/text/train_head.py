@@ -1,30 +1,19 @@
-"""Train the second stage's head on the development split, and estimate how well it generalises.
+"""Fit the second stage's heads on the development split (``train_verifier.py`` runs it).
 
-    .venv/bin/python -m vigil.detect.text.train_head tests/data/text_corpus/dev.jsonl          # report only
-    .venv/bin/python -m vigil.detect.text.train_head tests/data/text_corpus/dev.jsonl --write  # refit, save
-
-Only the development split is ever read; a file whose name starts with ``test`` is refused. The
-training rows are the split's items (positives of a category against everything else: other
+The training rows are the split's items (positives of a category against everything else: other
 categories' positives, hard negatives, benign chatter) and the sentences of ``exemplars.yaml``
 (a category's positives against its look-alikes, the benign sentences and the other categories'
 positives). Each category gets an L2-penalised logistic regression over the unit-length embeddings,
 positives and negatives weighted to equal total weight, fitted by Newton's method from zero: no
-randomness, so the same inputs give the same weights.
+randomness, so the same inputs give the same weights. The talk head is fitted the same way on the
+harms' positives against their hard negatives and look-alike exemplars.
 
-Cross-validation, within the development split only, chooses each category's penalty (from
+Cross-validation, within the development split only, chooses each head's penalty (from
 :data:`PENALTIES`) and its threshold (the out-of-fold probability that maximises F1). Folds are
 grouped: items whose embeddings are at least :data:`GROUP_SIMILARITY` alike (translations of one
 skeleton score 0.7-0.8, so this also joins close paraphrases) are joined into one group, and a group
 never straddles two folds; groups are dealt to folds so that every language is spread evenly. The
 exemplars are training data in every fold and never evaluated.
-
-The report is nested cross-validation: for each outer fold, the language centres come from the other
-folds and the penalty and threshold are chosen by an inner (:data:`INNER_FOLDS`-fold) cross-validation
-on them, the head is fitted there and judged on the held-out fold.
-That figure, per category, for the head alone and for the cascade, is the honest estimate; the
-in-sample one (``bench/classifiers.py --split dev``) is not. In the cascade column stage 1 is still
-in-sample (its lexicons were tuned on this split), so it flatters the cascade; the head-alone column
-does not have that bias.
 """
 
 from __future__ import annotations
@@ -46,6 +35,7 @@ from vigil.detect.text.embedding import (
     Matrix,
     centre,
     embed,
+    logistic,
     sentence_encoder,
 )
 from vigil.detect.text.language import detect_language
@@ -55,7 +45,6 @@ FOLDS = 5
 SEED = 20_240_611
 GROUP_SIMILARITY = 0.5
 MIN_CENTRE_ROWS = 20
-INNER_FOLDS = 3  # of the nested report's inner cross-validation: fewer, to keep its cost in minutes
 PENALTIES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3)
 _NEWTON_STEPS = 50
 
@@ -152,7 +141,7 @@ def fit(
     ridge[-1] = 0.0
     theta = np.zeros(dims + 1) if start is None else start.copy()
     for _ in range(_NEWTON_STEPS):
-        p = 1.0 / (1.0 + np.exp(-np.clip(design @ theta, -50.0, 50.0)))
+        p = logistic(design @ theta)
         gradient = design.T @ (weight * (p - y)) + ridge * theta
         hessian = (design.T * (weight * p * (1.0 - p))) @ design + np.diag(ridge)
         step = np.linalg.solve(hessian, gradient)
@@ -243,7 +232,7 @@ def _out_of_fold(
         for index in sorted(range(len(PENALTIES)), key=lambda i: -PENALTIES[i]):
             w, b = fit(vectors[train], labels[train], PENALTIES[index], theta)
             theta = np.append(w, b)
-            out[index, fold == f] = 1.0 / (1.0 + np.exp(-np.clip(held @ w + b, -50.0, 50.0)))
+            out[index, fold == f] = logistic(held @ w + b)
     return out
 
 

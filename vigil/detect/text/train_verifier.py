@@ -41,11 +41,12 @@ import yaml
 
 from vigil.detect.text.calibrate import CATEGORIES, Item, read_items
 from vigil.detect.text.classifier import TextClassifier
-from vigil.detect.text.embedding import load_exemplars
+from vigil.detect.text.embedding import load_exemplars, logistic
 from vigil.detect.text.train_head import (
     FOLDS,
     Flags,
     Floats,
+    Ints,
     centring,
     choose,
     fit,
@@ -126,13 +127,13 @@ class Fitted:
     flagged: Flags  # out of fold, per row: q reached review_at
 
 
-def fit_judges(features: Floats, gold: Flags, framed: Flags, fold: Floats) -> Fitted:
+def fit_judges(features: Floats, gold: Flags, framed: Flags, fold: Ints) -> Fitted:
     """One category's judge: out-of-fold ``q`` over ``fold`` for the anchors, then the fit on all rows."""
     q = np.zeros(len(gold))
     for f in np.unique(fold):
         train_rows, held = fold != f, fold == f
         w, b = fit(features[train_rows], gold[train_rows], COMBINER_PENALTY, balanced=False)
-        q[held] = 1.0 / (1.0 + np.exp(-np.clip(features[held] @ w + b, -50.0, 50.0)))
+        q[held] = logistic(features[held] @ w + b)
     w, b = fit(features, gold, COMBINER_PENALTY, balanced=False)
     chosen = anchors(q, gold, framed)
     return Fitted(w, b, chosen, q >= chosen.review_at)
