@@ -17,14 +17,13 @@ counted per ``negative_type``.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from vigil.detect.text.calibrate import Item
 from vigil.detect.text.classifier import TextClassifier
 from vigil.detect.text.detector import classification_signals
 from vigil.domain.cases import ReviewMode
@@ -35,58 +34,7 @@ from vigil.policy.engine import PolicySet
 from vigil.policy.loader import PolicyDefinition
 
 OUTCOMES = ("flagged", "routed", "acted")
-MAX_ITEMS = 100_000  # an evaluation file larger than this is refused, not read half-way
 _Z = 1.96
-
-
-class CorpusFileError(ValueError):
-    """A line of the evaluation file is not a labelled item; the message names the line."""
-
-
-@dataclass(frozen=True, slots=True)
-class LabelledText:
-    """One item of a labelled corpus split (``tests/data/text_corpus/README.md``)."""
-
-    id: str
-    text: str
-    language: str
-    labels: frozenset[Category]
-    kind: str  # positive, hard_negative, benign
-    negative_type: str = ""
-    evasion: str = ""
-
-
-def read_corpus(path: Path) -> list[LabelledText]:
-    """The items of a JSON-lines split; :class:`CorpusFileError` names the first bad line."""
-    items: list[LabelledText] = []
-    with path.open(encoding="utf-8") as stream:
-        for number, line in enumerate(stream, 1):
-            if not line.strip():
-                continue
-            if len(items) >= MAX_ITEMS:
-                raise CorpusFileError(f"{path.name}: more than {MAX_ITEMS} items")
-            try:
-                data = json.loads(line)
-                labels = frozenset(Category(c) for c in data["labels"])
-                kind = str(data["kind"])
-                if kind not in ("positive", "hard_negative", "benign") or (kind == "positive") != bool(
-                    labels
-                ):
-                    raise ValueError(f"kind {kind!r} does not fit labels {sorted(labels)}")
-                items.append(
-                    LabelledText(
-                        str(data["id"]),
-                        str(data["text"]),
-                        str(data["language"]),
-                        labels,
-                        kind,
-                        str(data.get("negative_type", "")),
-                        str(data.get("evasion", "")),
-                    )
-                )
-            except (ValueError, KeyError, TypeError) as error:
-                raise CorpusFileError(f"{path.name} line {number}: {error}") from None
-    return items
 
 
 def wilson(successes: int, trials: int) -> tuple[float, float]:
@@ -138,7 +86,7 @@ def _round(value: float | None) -> float | None:
 class Judged:
     """What Vigil did with one labelled item."""
 
-    item: LabelledText
+    item: Item
     flagged: frozenset[Category]
     routed: frozenset[Category]
     acted: frozenset[Category]
@@ -149,7 +97,7 @@ class Judged:
 
 
 def judge(
-    item: LabelledText,
+    item: Item,
     flagged: Iterable[Category],
     decision: Decision,
     policies: Mapping[str, PolicyDefinition],
@@ -164,7 +112,7 @@ def judge(
     return Judged(item, frozenset(flagged), routed, acted)
 
 
-def run(items: Sequence[LabelledText], classifier: TextClassifier, policies: PolicySet) -> list[Judged]:
+def run(items: Sequence[Item], classifier: TextClassifier, policies: PolicySet) -> list[Judged]:
     """Classify every item and decide it with ``policies`` as a public post (no side effects)."""
     results = classifier.classify_many([item.text for item in items])
     definitions = {p.definition.id: p.definition for p in policies.policies}

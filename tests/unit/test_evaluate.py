@@ -10,19 +10,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from vigil.detect.text.calibrate import CorpusFileError, Item, read_items
 from vigil.domain.taxonomy import Category
-from vigil.evaluate import CorpusFileError, Judged, LabelledText, read_corpus, report, wilson
+from vigil.evaluate import Judged, report, wilson
 
 DRUGS, SPAM = Category.DRUGS, Category.SPAM
 
 
-def text(
-    item_id: str, labels: frozenset[Category], kind: str, language: str = "en", **extra: str
-) -> LabelledText:
-    return LabelledText(item_id, "t", language, labels, kind, **extra)
+def text(item_id: str, labels: frozenset[Category], kind: str, language: str = "en", **extra: str) -> Item:
+    return Item("t", language, labels, kind, item_id, **extra)
 
 
-def judged(item: LabelledText, flagged: set[Category], routed: set[Category], acted: set[Category]) -> Judged:
+def judged(item: Item, flagged: set[Category], routed: set[Category], acted: set[Category]) -> Judged:
     return Judged(item, frozenset(flagged), frozenset(routed), frozenset(acted))
 
 
@@ -71,4 +70,4 @@ def test_a_broken_line_is_named(tmp_path: Path) -> None:
     path = tmp_path / "split.jsonl"
     path.write_text(json.dumps(good) + "\n" + json.dumps({**good, "kind": "benign"}) + "\n", encoding="utf-8")
     with pytest.raises(CorpusFileError, match=r"split\.jsonl line 2"):
-        read_corpus(path)
+        read_items(path)

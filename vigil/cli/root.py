@@ -243,12 +243,13 @@ def evaluate(
 ) -> None:
     """Measure the classifier and a policy pack on a labelled split: flags, review routing and
     automatic actions per category, language and kind, with confidence intervals."""
-    from vigil.evaluate import CorpusFileError, read_corpus, render, report, run, to_json
+    from vigil.detect.text.calibrate import CorpusFileError, read_items
+    from vigil.evaluate import render, report, run, to_json
     from vigil.policy.engine import PolicySet, compile_policy
     from vigil.policy.loader import PolicyValidationError
 
     try:
-        items = read_corpus(corpus)
+        items = read_items(corpus)
         definitions = load_policy_paths(pack or [DEFAULT_PACK])
     except (OSError, CorpusFileError, PolicyValidationError) as error:
         _fail(str(error).splitlines()[0] if str(error) else repr(error))

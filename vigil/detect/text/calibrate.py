@@ -39,35 +39,68 @@ CATEGORIES = (
 _L2 = 0.05
 
 
+MAX_ITEMS = 100_000  # a corpus file larger than this is refused, not read half-way
+KINDS = ("positive", "hard_negative", "benign")
+
+
+class CorpusFileError(ValueError):
+    """A line of a corpus file is not a labelled item; the message names the file and the line."""
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
+    """One labelled text of a corpus split (``tests/data/text_corpus/README.md``)."""
+
     text: str
     language: str
     labels: frozenset[Category]
-    kind: str = ""  # positive, hard_negative or benign (the corpus README)
-    id: str = ""
+    kind: str  # positive, hard_negative or benign
+    id: str
+    negative_type: str = ""  # news, counter_speech, ... (hard negatives)
+    evasion: str = ""  # spacing, leetspeak, ... (evasive positives)
 
 
 def read_items(path: Path) -> list[Item]:
-    """The items of a corpus file (JSON lines with ``text``, ``language`` and ``labels``)."""
+    """The items of a JSON-lines corpus file; :class:`CorpusFileError` names the first bad line."""
     items: list[Item] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-            items.append(
-                Item(
-                    data["text"],
-                    data.get("language", ""),
-                    frozenset(Category(c) for c in data["labels"]),
-                    str(data.get("kind", "")),
-                    str(data.get("id", "")),
+    with path.open(encoding="utf-8") as stream:
+        for number, line in enumerate(stream, 1):
+            if not line.strip():
+                continue
+            if len(items) >= MAX_ITEMS:
+                raise CorpusFileError(f"{path.name}: more than {MAX_ITEMS} items")
+            try:
+                data = json.loads(line)
+                labels = frozenset(Category(c) for c in data["labels"])
+                kind = str(data["kind"])
+                if kind not in KINDS or (kind == "positive") != bool(labels):
+                    raise ValueError(f"kind {kind!r} does not fit labels {sorted(labels)}")
+                items.append(
+                    Item(
+                        str(data["text"]),
+                        str(data["language"]),
+                        labels,
+                        kind,
+                        str(data["id"]),
+                        str(data.get("negative_type", "")),
+                        str(data.get("evasion", "")),
+                    )
                 )
-            )
-        except (ValueError, KeyError) as error:
-            raise SystemExit(f"{path.name} line {number}: {error}") from None
+            except (ValueError, KeyError, TypeError) as error:
+                raise CorpusFileError(f"{path.name} line {number}: {error}") from None
     return items
+
+
+def read_dev_split(path: Path, doing: str) -> list[Item]:
+    """The items of the development split for a tuning script (``doing``: "calibrate", "train");
+    exits with one line when ``path`` is the held-out split (refused by name, before reading) or
+    cannot be read."""
+    if path.name.startswith("test"):
+        sys.exit(f"refusing to read the held-out test split: {doing} on the development split only")
+    try:
+        return read_items(path)
+    except (OSError, CorpusFileError) as error:
+        sys.exit(str(error))
 
 
 def fit_logistic(xs: Sequence[float], ys: Sequence[int]) -> tuple[float, float]:
@@ -166,9 +199,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--write", action="store_true", help=f"refit and save {CALIBRATION_FILE.name}")
     parser.add_argument("--second-stage", action="store_true", help="report classify() with the second stage")
     args = parser.parse_args(argv)
-    if args.dev.name.startswith("test"):
-        sys.exit("refusing to read the held-out test split: calibrate on the development split only")
-    items = read_items(args.dev)
+    items = read_dev_split(args.dev, "calibrate")
     classifier = TextClassifier(use_second_stage=False)
     if args.write:
         raws = _raw_scores(classifier, items)
